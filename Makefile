@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`. Both create .venv when missing,
+# install torch (CPU, from local disk) before anything that depends on it, then the project,
+# and are quiet when everything is already installed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# pip's local-mirror configuration prints one warning per missing folder; hide only those.
+QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
+.PHONY: run test install
+
+$(BIN)/python:
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0 $(QUIET)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]' $(QUIET)
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/rag parse
+
+test: install
+	$(BIN)/python -m pytest -q

@@ -1,0 +1,114 @@
+"""Read the corpus: the manifest and the document files it names.
+
+A broken entry must not take the others down: each problem is reported with the file it
+concerns, and every readable document is still returned.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REQUIRED_KEYS = ("id", "source", "title", "region", "level", "kind")
+
+
+class ManifestError(Exception):
+    """The manifest itself cannot be read: nothing in the corpus can be trusted."""
+
+
+@dataclass(frozen=True)
+class Annex:
+    number: int
+    title: str
+    same_as: str | None = None
+
+
+@dataclass
+class Document:
+    """One plan document: manifest metadata plus its decoded text."""
+
+    id: str
+    source: str
+    title: str
+    region: str
+    level: str
+    kind: str
+    script: str = "simplified"
+    date: str | None = None
+    doc_number: str | None = None
+    issuer: str | None = None
+    same_as: str | None = None
+    annexes: list[Annex] = field(default_factory=list)
+    text: str = ""
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A document that could not be loaded (or loaded with a caveat), and why."""
+
+    source: str
+    message: str
+    fatal: bool = True
+
+
+def read_manifest(corpus: Path) -> list[dict]:
+    path = corpus / "manifest.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: 找不到清单文件 (manifest not found)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: 清单格式错误 (broken manifest): {exc}") from None
+    entries = data.get("documents")
+    if not isinstance(entries, list):
+        raise ManifestError(f"{path}: 清单缺少 [[documents]] 表 (no [[documents]] tables)")
+    return entries
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """UTF-8, else GB18030 (the usual encoding of Chinese government files); raises if neither."""
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("gb18030"), "gb18030"
+
+
+def _document(entry: dict, corpus: Path) -> tuple[Document | None, Problem | None]:
+    source = str(entry.get("source", "?"))
+    missing = [key for key in REQUIRED_KEYS if not entry.get(key)]
+    if missing:
+        return None, Problem(source, f"清单条目缺少字段 (manifest entry lacks): {', '.join(missing)}")
+    try:
+        raw = (corpus / source).read_bytes()
+    except OSError as exc:
+        return None, Problem(source, f"无法读取文件 (cannot read file): {exc.strerror or exc}")
+    if not raw.strip():
+        return None, Problem(source, "文件为空 (empty file)")
+    try:
+        text, encoding = decode(raw)
+    except UnicodeDecodeError:
+        return None, Problem(source, "文件既不是 UTF-8 也不是 GB18030 编码 (not UTF-8 or GB18030)")
+    try:
+        annexes = [Annex(int(a["number"]), str(a["title"]), a.get("same_as")) for a in entry.get("annexes", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, Problem(source, f"清单中的附件条目不完整 (annex entry lacks number/title): {exc}")
+    fields = {k: str(entry[k]) for k in Document.__dataclass_fields__ if k in entry and k != "annexes"}
+    document = Document(**fields, annexes=annexes, text=text, encoding=encoding)
+    if encoding != "utf-8":
+        return document, Problem(source, "不是 UTF-8，已按 GB18030 读取 (read as GB18030)", fatal=False)
+    return document, None
+
+
+def load_corpus(corpus: Path, doc_id: str | None = None) -> tuple[list[Document], list[Problem]]:
+    """All documents of the manifest (or only `doc_id`), and the problems met on the way."""
+    documents, problems = [], []
+    for entry in read_manifest(corpus):
+        if doc_id and entry.get("id") != doc_id:
+            continue
+        document, problem = _document(entry, corpus)
+        if document:
+            documents.append(document)
+        if problem:
+            problems.append(problem)
+    return documents, problems

@@ -1,0 +1,306 @@
+"""Turn a plan document into its clause tree.
+
+Levels: document → annex → 一、 → （一） → 1. → （1）. A number at the start of a paragraph
+is a heading only if it continues the numbering in force (or opens a deeper level at 1), so
+"2023年…", "100%…" or a cross-reference stay body text. A newsletter without numbering
+(【编者按】…) becomes one clause per section or per place-led paragraph; a tab-separated
+table becomes one clause per row, its column headers kept as field names.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from rag.clean import clean_text, is_standalone, paragraphs, strip_bold, to_simplified
+from rag.load import Document
+from rag.units import find_responsibilities, split_units
+
+CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
+HEADING_PATTERNS = (
+    (1, re.compile(r"^([一二三四五六七八九十]+)、\s*")),
+    (2, re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]\s*")),
+    (3, re.compile(r"^(\d{1,2})(?:[.．、](?!\d)|\s+(?=[^\d\s]))\s*")),
+    (4, re.compile(r"^[（(](\d{1,2})[）)]\s*")),
+)
+ANNEX_LIST = re.compile(r"^附件[：:]$")
+ANNEX_LIST_ITEM = re.compile(r"^\d{1,2}[.．、]\s*\S")
+ANNEX_HEADING = re.compile(r"^附件\s*(\d{1,2})\s*[：:]?\s*(.*)$")
+FOOTER = re.compile(r"^抄送[：:]")
+SECTION = re.compile(r"^【([^】]{1,10})】$")
+PLACE_LED = re.compile(r"^([\u4e00-\u9fff]{2,8})[ \u3000]+(?=\S)")
+# "…整体好转。**强化投资关键作用。**加快推进…": a bold sentence inside a paragraph heads
+# the text after it (003 总体方案 三、). A bold sentence right after a number is that
+# item's own title, not a sub-heading.
+INLINE_HEADING = re.compile(r"\*\*([^*，,；;。]{2,20}[。．])\*\*")
+
+
+@dataclass
+class Clause:
+    """The unit of retrieval and citation: a numbered item, a section, or a table row."""
+
+    id: str
+    doc_id: str
+    source: str
+    annex: int | None
+    path: str
+    heading_path: list[str]
+    title: str
+    text: str
+    text_simplified: str
+    lead_units: list[str] = field(default_factory=list)
+    cooperating_units: list[str] = field(default_factory=list)
+    responsible_units: list[str] = field(default_factory=list)
+    responsibility: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Node:
+    """A clause under construction: raw paragraphs plus its place in the tree."""
+
+    path: str
+    title: str
+    heading_path: list[str]
+    annex: int | None
+    lines: list[str]
+    level: int = 0
+    number: int = 0
+    parent: _Node | None = None
+    fields: dict[str, str] | None = None
+
+
+def chinese_number(text: str) -> int:
+    """一 → 1, 十 → 10, 十二 → 12, 二十 → 20."""
+    if "十" not in text:
+        return CN_DIGITS.get(text, 0)
+    tens, _, ones = text.partition("十")
+    return (CN_DIGITS.get(tens, 1) if tens else 1) * 10 + CN_DIGITS.get(ones, 0)
+
+
+def path_segment(level: int, written: str) -> str:
+    """Canonical path piece: 二、 / (二) / 3 / (3), half-width, numbers as written."""
+    return {1: f"{written}、", 2: f"({written})", 3: written, 4: f"({written})"}[level]
+
+
+def match_heading(line: str) -> tuple[int, int, str, str] | None:
+    """(level, number, number as written, rest of line) when the line opens with a marker."""
+    bare = line.lstrip("* ")
+    for level, pattern in HEADING_PATTERNS:
+        match = pattern.match(bare)
+        if match:
+            written = match.group(1)
+            number = chinese_number(written) if level <= 2 else int(written)
+            return level, number, written, bare[match.end() :]
+    return None
+
+
+def heading_title(content: str) -> str:
+    """A clause's own heading words: its first sentence if short, else its first phrase."""
+    text = clean_text(content)
+    for parenthetical in find_responsibilities(text):
+        if parenthetical.end == len(text):
+            text = text[: parenthetical.start]
+    sentence = re.split(r"[。．]", text, maxsplit=1)[0].strip()
+    if len(sentence) <= 40:
+        return sentence
+    phrase = re.split(r"[，,；;：:]", sentence, maxsplit=1)[0]
+    return phrase[:40] + ("…" if len(phrase) > 40 else "")
+
+
+def title_key(title: str) -> str:
+    """Titles are written loosely in the body (攻坚战 for 攻坚仗, with or without 平江县)."""
+    return re.sub(r"\s|平江县|县", "", strip_bold(title)).replace("战", "仗")
+
+
+class _TreeBuilder:
+    """Walks the paragraphs once, keeping the stack of open numbered headings."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.nodes: list[_Node] = []
+        self.stack: list[_Node] = []
+        self.body: _Node | None = None  # where an unnumbered paragraph goes
+        self.annex: int | None = None
+        self.annex_title = ""
+        self.section = ""
+        self.expected_annexes = {title_key(a.title): a for a in document.annexes}
+
+    def add(self, path: str, title: str, lines: list[str], headings: list[str] | None = None) -> _Node:
+        prefix = f"附件{self.annex} " if self.annex else ""
+        base = [self.annex_title] if self.annex else []
+        node = _Node(prefix + path, title, base + (headings or []), self.annex, lines)
+        self.nodes.append(node)
+        return node
+
+    def enter_annex(self, number: int, title: str) -> None:
+        self.annex, self.annex_title, self.stack, self.body = number, title, [], None
+
+    def build(self) -> list[_Node]:
+        lines = self.front_matter(paragraphs(self.document.text))
+        newsletter = any(SECTION.match(clean_text(line)) for line in lines)
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if FOOTER.match(line):
+                self.annex, self.annex_title = None, ""
+                self.add("版记", "版记", lines[i:])
+                break
+            if "\t" in line:
+                j = next((k for k in range(i, len(lines)) if "\t" not in lines[k]), len(lines))
+                self.table([row.split("\t") for row in lines[i:j]])
+                i = j
+                continue
+            if ANNEX_LIST.match(clean_text(line)):
+                j = i + 1
+                while j < len(lines) and ANNEX_LIST_ITEM.match(lines[j]):
+                    j += 1
+                self.add("附件", "附件", lines[i + 1 : j])
+                self.stack, self.body = [], None
+                i = j
+                continue
+            if newsletter:
+                self.newsletter_paragraph(line)
+            elif not (self.annex_start(line) or self.heading(line)):
+                self.body_paragraph(line)
+            i += 1
+        return self.nodes
+
+    def front_matter(self, lines: list[str]) -> list[str]:
+        """Drop the title line; a covering notice printed before it becomes clause 通知."""
+        key = title_key(self.document.title)[:12]
+        for k, line in enumerate(lines[:15]):
+            if is_standalone(line) and not match_heading(line) and title_key(line).startswith(key):
+                if k:
+                    self.add("通知", "通知", lines[:k])
+                return lines[k + 1 :]
+        return lines
+
+    def annex_start(self, line: str) -> bool:
+        numbered = ANNEX_HEADING.match(clean_text(line))
+        if numbered:
+            number = int(numbered.group(1))
+            known = next((a.title for a in self.document.annexes if a.number == number), None)
+            self.enter_annex(number, known or numbered.group(2))
+            return True
+        annex = self.expected_annexes.get(title_key(line)) if is_standalone(line) else None
+        if annex and (self.annex or 0) < annex.number:
+            self.enter_annex(annex.number, annex.title)
+            return True
+        return False
+
+    def heading(self, line: str) -> bool:
+        found = match_heading(line)
+        if not found:
+            return False
+        level, number, written, rest = found
+        same_level = next((n for n in self.stack if n.level == level), None)
+        if same_level:
+            if number != same_level.number + 1:
+                return False
+            self.stack = self.stack[: self.stack.index(same_level)]
+        elif number != 1 or (self.stack and level < self.stack[-1].level):
+            return False
+        parent = self.stack[-1] if self.stack else None
+        parent_path = parent.path.removeprefix(f"附件{self.annex} ") if parent else ""
+        node = self.add(parent_path + path_segment(level, written), heading_title(rest), [rest],
+                        [n.title for n in self.stack])
+        node.level, node.number, node.parent = level, number, parent
+        self.stack.append(node)
+        self.body = node
+        return True
+
+    def body_paragraph(self, line: str) -> None:
+        if self.body is None:
+            self.body = self.add("引言", "引言", [])
+        self.body.lines.append(line)
+
+    def table(self, rows: list[list[str]]) -> None:
+        header = [clean_text(cell) for cell in rows[0]]
+        for cells in rows[1:]:
+            values = [clean_text(cell).rstrip("。") for cell in cells]
+            fields = dict(zip(header, values))
+            node = self.add(values[0], values[0], ["；".join(f"{k}：{v}" for k, v in fields.items())])
+            node.fields = fields
+        self.body = None
+
+    def newsletter_paragraph(self, line: str) -> None:
+        section = SECTION.match(clean_text(line))
+        if section:
+            self.section = section.group(1)
+            self.body = self.add(f"【{self.section}】", self.section, [])
+            return
+        led = PLACE_LED.match(strip_bold(line))
+        if led and self.section:
+            name = led.group(1)
+            self.body = self.add(f"【{self.section}】{name}", name, [strip_bold(line)[led.end() :]], [self.section])
+        elif self.body is None:
+            self.body = self.add("报头", "报头", [line])
+        else:
+            self.body.lines.append(line)
+
+
+def _split_inline_headings(nodes: list[_Node]) -> list[_Node]:
+    """Give each inline bold sub-heading (…。**强化投资关键作用。**…) a clause of its own."""
+    result: list[_Node] = []
+    for node in nodes:
+        raw = "\n".join(node.lines)
+        # Only a `**` that opens a bold run can open a sub-heading: "…牵头)**持续推进…。**(…"
+        # is the gap between two bold runs.
+        opening = {m.start() for k, m in enumerate(re.finditer(r"\*\*", raw)) if k % 2 == 0}
+        starts = [m for m in INLINE_HEADING.finditer(raw) if m.start() in opening and raw[: m.start()].strip(" *")]
+        if node.fields is not None or not starts:
+            result.append(node)
+            continue
+        node.lines = [raw[: starts[0].start()]]
+        result.append(node)
+        for match, following in zip(starts, starts[1:] + [None]):
+            title = clean_text(match.group(1)).rstrip("。．")
+            body = raw[match.start() : following.start() if following else len(raw)]
+            child = _Node(f"{node.path}·{title}", title, node.heading_path + [node.title], node.annex,
+                          [body], node.level + 1, 0, node)
+            result.append(child)
+    return result
+
+
+def _clause(node: _Node, document: Document, seen: set[str]) -> Clause:
+    text = clean_text("\n".join(node.lines))
+    path = node.path
+    while path in seen:  # a document that repeats a heading number keeps both clauses
+        path += "'"
+    seen.add(path)
+    clause = Clause(
+        id=f"{document.id}#{path}", doc_id=document.id, source=document.source, annex=node.annex,
+        path=path, heading_path=[clean_text(h) for h in node.heading_path], title=clean_text(node.title),
+        text=text, text_simplified=to_simplified(text),
+    )
+    if node.fields is not None:
+        lead, duty = node.fields.get("牵头单位", ""), node.fields.get("责任单位", "")
+        clause.lead_units, clause.responsible_units = split_units(lead), split_units(duty)
+        clause.responsibility = f"牵头单位：{lead}；责任单位：{duty}" if lead or duty else ""
+        return clause
+    found = find_responsibilities(text)
+    for item in found:
+        clause.lead_units += [u for u in item.lead_units if u not in clause.lead_units]
+        clause.cooperating_units += [u for u in item.cooperating_units if u not in clause.cooperating_units]
+        clause.responsible_units += [u for u in item.responsible_units if u not in clause.responsible_units]
+    clause.responsibility = " ".join(item.raw for item in found)
+    return clause
+
+
+def parse_document(document: Document) -> list[Clause]:
+    """All clauses of one document, in reading order."""
+    nodes = _split_inline_headings(_TreeBuilder(document).build())
+    nodes = [node for node in nodes if clean_text("".join(node.lines))]
+    seen: set[str] = set()
+    clauses = [_clause(node, document, seen) for node in nodes]
+    by_node = dict(zip(map(id, nodes), clauses))
+    for node, clause in zip(nodes, clauses):
+        # A section heading's lead (（一）防范化解政府债务风险（财政局牵头）) governs children
+        # that name no lead of their own.
+        ancestor = node.parent
+        while not clause.lead_units and ancestor is not None:
+            clause.lead_units = list(by_node[id(ancestor)].lead_units) if id(ancestor) in by_node else []
+            ancestor = ancestor.parent
+    return clauses

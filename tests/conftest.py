@@ -1,0 +1,30 @@
+"""Shared fixtures: the real corpus, parsed once per test session."""
+from __future__ import annotations
+
+import pytest
+
+from rag import config
+from rag.load import load_corpus
+from rag.parse import Clause, parse_document
+
+
+@pytest.fixture(scope="session")
+def documents():
+    documents, problems = load_corpus(config.corpus_dir())
+    assert not problems
+    return {d.id: d for d in documents}
+
+
+@pytest.fixture(scope="session")
+def clauses(documents) -> dict[str, list[Clause]]:
+    return {doc_id: parse_document(document) for doc_id, document in documents.items()}
+
+
+@pytest.fixture(scope="session")
+def clause(clauses):
+    def find(doc_id: str, path: str) -> Clause:
+        matches = [c for c in clauses[doc_id] if c.path == path]
+        assert matches, f"{doc_id} has no clause {path}"
+        return matches[0]
+
+    return find

@@ -1,0 +1,77 @@
+from rag.units import find_responsibilities, normalize_unit, parse_parenthetical
+
+
+def test_lead_and_cooperating():
+    r = parse_parenthetical("住建局牵头，交通运输局、水利局、消防大队等配合")
+    assert r.lead_units == ["住建局"]
+    assert r.cooperating_units == ["交通运输局", "水利局", "消防大队"]
+    assert r.responsible_units == []
+
+
+def test_lead_and_cooperating_joined_by_enumeration_comma():
+    r = parse_parenthetical("县安委办牵头、相关成员单位配合")
+    assert (r.lead_units, r.cooperating_units) == (["县安委办"], ["相关成员单位"])
+
+
+def test_several_leads_by_duty():
+    r = parse_parenthetical("消防大队牵头，商务粮食局依职责牵头，公安局、住建局等配合")
+    assert r.lead_units == ["消防大队", "商务粮食局"]
+    assert r.cooperating_units == ["公安局", "住建局"]
+
+
+def test_responsible_without_lead():
+    r = parse_parenthetical("县发改局、县财政局、各乡镇<街道>等按职责分工负责")
+    assert r.lead_units == []
+    assert r.responsible_units == ["县发改局", "县财政局", "各乡镇<街道>"]
+
+
+def test_duty_list_after_a_lead_cooperates():
+    r = parse_parenthetical("市財政局牽頭,市發改局按照職能分工負責")
+    assert (r.lead_units, r.cooperating_units) == (["市財政局"], ["市發改局"])
+
+
+def test_bold_units_and_group_tail():
+    r = parse_parenthetical("**发改局、科工信局**等单位依职责负责")
+    assert r.responsible_units == ["发改局", "科工信局"]
+    r = parse_parenthetical("县安委办牵头，县融媒体中心、县消防大队等相关部门分工负责")
+    assert r.cooperating_units == ["县融媒体中心", "县消防大队"]
+
+
+def test_nested_brackets_stay_inside_one_unit():
+    r = parse_parenthetical("市處非辦牽頭,市打擊和處置非法集資領導小組各成員單位,各鎮(街道、中心)等按照職能分工負責")
+    assert r.lead_units == ["市處非辦"]
+    assert r.cooperating_units == ["市打擊和處置非法集資領導小組各成員單位", "各鎮(街道、中心)"]
+
+
+def test_joiners_split_units_but_not_words():
+    r = parse_parenthetical("交警大队依职责牵头，应急管理局及安委会成员单位和各乡镇街道等配合")
+    assert r.cooperating_units == ["应急管理局", "安委会成员单位", "各乡镇街道"]
+    r = parse_parenthetical("行政审批服务局会同各事项涉及单位牵头")
+    assert r.lead_units == ["行政审批服务局", "各事项涉及单位"]
+
+
+def test_participation_is_cooperation():
+    r = parse_parenthetical("人社局牵头，税务局参与")
+    assert (r.lead_units, r.cooperating_units) == (["人社局"], ["税务局"])
+
+
+def test_parentheticals_without_roles_are_not_responsibilities():
+    assert parse_parenthetical("具体以市级确定的数量为依据") is None
+    assert parse_parenthetical("含劳务派遣、灵活用工人员") is None
+
+
+def test_each_parenthetical_keeps_its_span():
+    text = "支持金凤凰公司技术攻关（科工信局牵头）。开展油茶试验（林业局牵头）。"
+    found = find_responsibilities(text)
+    assert [f.lead_units for f in found] == [["科工信局"], ["林业局"]]
+    assert text[found[1].start : found[1].end] == "（林业局牵头）"
+    assert text[: found[0].start].endswith("技术攻关")
+
+
+def test_normalized_names_meet():
+    assert normalize_unit("县住建局") == normalize_unit("住建局") == "住建局"
+    assert normalize_unit("市場監督管理局") == normalize_unit("市场监督管理局") == normalize_unit("市场监管局")
+    assert normalize_unit("县文化旅游广电体育局") == normalize_unit("文旅广体局")
+    assert normalize_unit("市財政局") == "财政局"
+    assert normalize_unit("岳阳市生态环境局平江分局") == normalize_unit("市生态环境局平江分局")
+    assert normalize_unit("县委组织部") == "县委组织部"
