@@ -15,14 +15,18 @@ $(BIN)/python:
 	python3 -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0 $(QUIET)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]' $(QUIET)
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@echo "安装依赖 (installing into $(VENV)) ..."
+	@$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0 $(QUIET)
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[test]' $(QUIET)
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
 
 run: install
-	$(BIN)/rag parse
+	@$(BIN)/rag models
+	@$(BIN)/rag ingest
+	$(BIN)/rag ask --retrieve-only -k 3 "平江县燃气整治由谁牵头？"
 
 test: install
+	@$(BIN)/rag models
 	$(BIN)/python -m pytest -q

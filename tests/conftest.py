@@ -28,3 +28,29 @@ def clause(clauses):
         return matches[0]
 
     return find
+
+
+@pytest.fixture(scope="session")
+def index_home(tmp_path_factory):
+    """A real index (real embeddings, Chroma, BM25) built once into a temporary RAG_HOME.
+
+    The converted model is shared with the project's cache (`rag models` builds it before the
+    tests); everything the index build writes goes to the temporary home.
+    """
+    import os
+
+    from rag.index import ingest
+
+    home = tmp_path_factory.mktemp("rag-home")
+    os.environ.setdefault("RAG_MODEL_CACHE", str(config.model_cache()))
+    os.environ["RAG_HOME"] = str(home)
+    report = ingest(progress=False)
+    assert report.status == "built", report
+    return home
+
+
+@pytest.fixture(scope="session")
+def retriever(index_home):
+    from rag.retrieve import Retriever
+
+    return Retriever(index_home)

@@ -1,0 +1,145 @@
+"""Text encoders behind one small interface, so that ingest and query embed text the same way.
+
+Two implementations:
+- `OnnxEncoder` runs the bundled multilingual-e5-small (exported by `rag.models.build_onnx`)
+  with onnxruntime and the `tokenizers` library. It imports neither torch nor transformers,
+  which keeps start-up short, and is about three times faster per query than torch on CPU.
+- `SentenceTransformerEncoder` runs any sentence-transformers model: a replacement chosen with
+  RAG_EMBED_MODEL, and the torch reference the ONNX path is checked against.
+
+Importing this module puts Hugging Face libraries in offline mode: the project has no
+network, and a hub lookup would only hang or fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+BUNDLED_NAME = "multilingual-e5-small"
+ONNX_FILE = "onnx/sentence_embedding.onnx"
+DEFAULT_THREADS = 2
+
+
+def force_offline() -> None:
+    """Forbid Hugging Face hub access for this process.
+
+    huggingface_hub reads HF_HUB_OFFLINE once, when it is imported; if something (chromadb,
+    LlamaIndex) imported it before us, the environment variable alone would come too late,
+    so the already-loaded constant is set as well.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        constants.HF_HUB_OFFLINE = True
+
+
+force_offline()
+
+
+class Encoder(Protocol):
+    """What the index and the retriever need from an embedding model."""
+
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 [n, dim], L2-normalised; the model's query prefix is added."""
+        ...
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """float32 [n, dim], L2-normalised; the model's passage prefix is added."""
+        ...
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+class OnnxEncoder:
+    """The bundled e5 folder's ONNX export (mean pooling and normalisation inside the graph).
+
+    Prefixes and the length limit are read from the folder's sentence-transformers files, so
+    this path tokenises exactly like `SentenceTransformer(folder)` does.
+    """
+
+    def __init__(self, folder: Path, name: str = BUNDLED_NAME,
+                 threads: int = DEFAULT_THREADS) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        self.name = name
+        prompts = _read_json(folder / "config_sentence_transformers.json")["prompts"]
+        self._query_prefix = prompts["query"]
+        self._passage_prefix = prompts["passage"]
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(
+            _read_json(folder / "sentence_bert_config.json")["max_seq_length"])
+        self._pad_id = self._tokenizer.token_to_id("<pad>")
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self.dim = int(self._session.get_outputs()[0].shape[-1])
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self._query_prefix + t for t in texts], batch_size=32)
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        return self._encode([self._passage_prefix + t for t in texts], batch_size)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Batches are formed from texts of similar length, so little compute goes to padding."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        encodings = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i]), reverse=True)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = len(encodings[rows[0]])
+            input_ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+            attention_mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                input_ids[r, : len(encodings[i])] = encodings[i]
+                attention_mask[r, : len(encodings[i])] = 1
+            (embeddings,) = self._session.run(
+                None, {"input_ids": input_ids, "attention_mask": attention_mask})
+            out[rows] = embeddings
+        return out
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, by local path or by name already in the HF cache.
+
+    Queries and passages go through `encode_query` / `encode_document`, which apply the model's
+    own "query" / "document" prompts (for the bundled e5 folder: "query: " / "passage: ").
+    """
+
+    def __init__(self, model: str | Path, name: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(model), device="cpu")
+        self.name = name or str(model)
+        self.dim = int(self._model.get_embedding_dimension())
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode_query(list(texts), normalize_embeddings=True,
+                                           convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode_document(list(texts), batch_size=batch_size,
+                                              normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,249 @@
+"""Build the search index: Chroma for dense vectors, bm25s for exact strings, side by side.
+
+Exact strings (unit names, 91%, 召集人) need lexical matching; paraphrases need embeddings.
+Both indexes and the clause records are written into a fresh folder and switched in with one
+atomic rename of the `index` symlink, so a crash or kill -9 mid-ingest leaves the old index
+serving. Embeddings are cached by text hash: re-ingesting after editing one document only
+embeds that document's changed clauses.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from rag import config
+from rag.load import Document, Problem, load_corpus
+from rag.parse import Clause, parse_document
+from rag.units import normalize_unit
+
+INDEX_FORMAT = 1
+COLLECTION = "clauses"
+STOPWORDS = set("的 了 和 与 及 等 在 是 对 为 由 把 被 有 也 都 其 之 或 并 将 要 各 中 上 下 个 哪 谁 吗 呢 啊 什么 哪些 哪个 多少 如何 怎么 是否 "
+                "请问 一下 the a an of to in and is are what which who how".split())
+TOKEN = re.compile(r"[\w%％.．]+")
+
+
+class IndexUnavailable(Exception):
+    """No usable index: the message tells the user what to run."""
+
+
+def tokenize(text: str) -> list[str]:
+    """jieba search-mode tokens of simplified text, without punctuation and function words."""
+    import jieba
+
+    return [t for t in (w.strip().lower() for w in jieba.cut_for_search(text)) if TOKEN.fullmatch(t) and t not in STOPWORDS]
+
+
+def load_user_words(words: list[str]) -> None:
+    """Teach jieba the corpus's own vocabulary (unit names, clause titles) so they stay whole."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    for word in words:
+        jieba.add_word(word, freq=2000)
+
+
+@dataclass
+class IngestReport:
+    status: str  # "unchanged" | "built"
+    clauses: int
+    embedded: int
+    seconds: float
+    problems: list[Problem]
+
+
+def document_hash(document: Document) -> str:
+    """Changes when the text or anything the index stores about the document changes."""
+    meta = json.dumps([document.title, document.region, document.kind, [a.title for a in document.annexes], INDEX_FORMAT],
+                      ensure_ascii=False)
+    return hashlib.sha256(meta.encode() + document.text.encode("utf-8")).hexdigest()
+
+
+def embedding_text(clause: Clause, document: Document) -> str:
+    """What the dense model sees: where the clause sits, then what it says (simplified)."""
+    from rag.clean import to_simplified
+
+    heading = " ".join([document.title, *clause.heading_path, clause.title])
+    return to_simplified(heading) + "\n" + clause.text_simplified
+
+
+def lexical_text(clause: Clause, document: Document) -> str:
+    from rag.clean import to_simplified
+
+    units = clause.lead_units + clause.cooperating_units + clause.responsible_units
+    parts = [document.region, *clause.heading_path, clause.title, clause.title, clause.text, *map(normalize_unit, units)]
+    return to_simplified(" ".join(parts))
+
+
+def index_path(home: Path | None = None) -> Path:
+    return (home or config.rag_home()) / "index"
+
+
+def read_info(home: Path | None = None) -> dict | None:
+    """The current index's manifest, or None when there is no complete index."""
+    try:
+        return json.loads((index_path(home) / "info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+class EmbeddingCache:
+    """Vectors by (model, text) hash, so unchanged clauses are never embedded twice."""
+
+    def __init__(self, folder: Path, model: str) -> None:
+        key = hashlib.sha1(model.encode()).hexdigest()[:12]
+        self.path = folder / f"embeddings-{key}.npz"
+        self.vectors: dict[str, np.ndarray] = {}
+        try:
+            with np.load(self.path) as data:
+                self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+        except (OSError, ValueError, KeyError):
+            pass
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray], batch: int = 32,
+               progress: bool = False) -> tuple[np.ndarray, int]:
+        """Vectors for all `texts`, computing only the missing ones; returns (vectors, computed)."""
+        missing = sorted({self.key(t): t for t in texts if self.key(t) not in self.vectors}.items())
+        bar = None
+        if progress and missing:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(missing), desc="嵌入条款", unit="条")
+        for start in range(0, len(missing), batch):
+            chunk = missing[start : start + batch]
+            for (key, _), vector in zip(chunk, encode([t for _, t in chunk])):
+                self.vectors[key] = vector
+            if bar:
+                bar.update(len(chunk))
+        if bar:
+            bar.close()
+        if missing:
+            self.save()
+        return np.stack([self.vectors[self.key(t)] for t in texts]).astype(np.float32), len(missing)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp.npz")
+        np.savez(temporary, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+        os.replace(temporary, self.path)
+
+
+def _records(documents: list[Document]) -> tuple[list[dict], list[str], list[str]]:
+    """Clause records as stored in the index, plus the texts for the two indexes."""
+    records, dense, lexical = [], [], []
+    for document in documents:
+        for clause in parse_document(document):
+            record = clause.to_dict()
+            record.update(region=document.region, kind=document.kind, doc_title=document.title)
+            records.append(record)
+            dense.append(embedding_text(clause, document))
+            lexical.append(lexical_text(clause, document))
+    # 003 附件6 repeats 002: identical clauses share a key so results can show them once.
+    # Short texts ("工作任务") repeat by coincidence, so only substantial texts are matched.
+    for record in records:
+        text = record["text_simplified"]
+        record["text_key"] = hashlib.sha1(text.encode()).hexdigest()[:16] if len(text) >= 30 else record["id"]
+    return records, dense, lexical
+
+
+def _write_chroma(folder: Path, records: list[dict], vectors: np.ndarray) -> None:
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(path=str(folder / "chroma"), settings=Settings(anonymized_telemetry=False))
+    collection = client.create_collection(COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
+    for start in range(0, len(records), 2000):
+        chunk = records[start : start + 2000]
+        collection.add(
+            ids=[str(i) for i in range(start, start + len(chunk))],
+            embeddings=vectors[start : start + len(chunk)],
+            metadatas=[{
+                "doc_id": r["doc_id"], "source": r["source"], "region": r["region"], "kind": r["kind"],
+                "path": r["path"], "annex": r["annex"] or 0,
+                "units": "、".join(r["lead_units"] + r["cooperating_units"] + r["responsible_units"]),
+            } for r in chunk],
+            documents=[r["text"] for r in chunk],
+        )
+
+
+def user_words(records: list[dict]) -> list[str]:
+    from rag.clean import to_simplified
+
+    words = set()
+    for record in records:
+        for unit in record["lead_units"] + record["cooperating_units"] + record["responsible_units"]:
+            words.update({to_simplified(unit), normalize_unit(unit)})
+        if 2 <= len(record["title"]) <= 12:
+            words.add(to_simplified(record["title"]))
+    return sorted(w for w in words if len(w) >= 2)
+
+
+def _write_bm25(folder: Path, records: list[dict], lexical: list[str]) -> None:
+    import bm25s
+
+    words = user_words(records)
+    load_user_words(words)
+    retriever = bm25s.BM25()
+    retriever.index([tokenize(text) or ["∅"] for text in lexical], show_progress=False)
+    retriever.save(str(folder / "bm25"))
+    (folder / "user_words.txt").write_text("\n".join(words), encoding="utf-8")
+
+
+def _switch(home: Path, built: Path) -> None:
+    """Point `index` at the new folder in one rename, then drop the folders no longer used."""
+    link = index_path(home)
+    temporary = home / f".index-link-{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    os.symlink(built.name, temporary)
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)
+    os.replace(temporary, link)
+    for old in home.glob("index-*"):
+        if old != built and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def ingest(force: bool = False, progress: bool = True, home: Path | None = None) -> IngestReport:
+    """Build the index when the corpus or the model changed (or when forced)."""
+    from rag.models import encoder_name, load_encoder
+
+    started = time.perf_counter()
+    home = home or config.rag_home()
+    documents, problems = load_corpus(config.corpus_dir())
+    if any(p.fatal for p in problems):
+        return IngestReport("failed", 0, 0, time.perf_counter() - started, problems)
+    hashes = {d.id: document_hash(d) for d in documents}
+    info = read_info(home)
+    if not force and info and info.get("documents") == hashes and info.get("model") == encoder_name():
+        return IngestReport("unchanged", info["clauses"], 0, time.perf_counter() - started, problems)
+
+    records, dense, lexical = _records(documents)
+    encoder = load_encoder()
+    cache = EmbeddingCache(home / "cache", encoder.name)
+    vectors, embedded = cache.encode(dense, encoder.encode_passages, progress=progress)
+
+    home.mkdir(parents=True, exist_ok=True)
+    built = home / f"index-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    _write_chroma(built, records, vectors)
+    _write_bm25(built, records, lexical)
+    (built / "clauses.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    info = {"format": INDEX_FORMAT, "model": encoder.name, "dim": int(vectors.shape[1]), "documents": hashes,
+            "clauses": len(records), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    (built / "info.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    _switch(home, built)
+    return IngestReport("built", len(records), embedded, time.perf_counter() - started, problems)

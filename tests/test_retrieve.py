@@ -1,0 +1,58 @@
+"""Retrieval on the real corpus, with real embeddings, offline."""
+import os
+
+from rag.retrieve import regions_in
+
+
+def paths(hits):
+    return [(h.clause["doc_id"], h.clause["path"]) for h in hits]
+
+
+def test_runs_offline():
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_gas_question_ranks_the_gas_clause_first(retriever):
+    hits = retriever.search("平江县燃气整治由谁牵头？")
+    assert paths(hits)[0] in {("pj-fanshen", "二、(二)3"), ("pj-liuzhang", "附件6 二、(二)3")}
+    assert hits[0].clause["lead_units"] == ["城管局"]
+
+
+def test_duplicate_annex_is_shown_once_with_both_sources(retriever):
+    hits = retriever.search("燃气安全专项整治 城管局", k=10)
+    gas = [h for h in hits if h.clause["path"].endswith("二、(二)3")]
+    assert len(gas) == 1
+    sources = {gas[0].clause["source"]} | {a["source"] for a in gas[0].also}
+    assert sources == {"002_5aeb480a74277c74.txt", "003_9fa4fb7ca9cf5266.txt"}
+
+
+def test_simplified_question_finds_the_traditional_document(retriever):
+    hits = retriever.search("沅江市防止新增隐性债务由哪个部门牵头")
+    assert hits[0].clause["doc_id"] == "yj-shoudi"
+    assert hits[0].clause["path"] == "二、(二)1"
+
+
+def test_region_named_in_the_question_filters(retriever):
+    assert {h.clause["region"] for h in retriever.search("沅江受污染耕地安全利用率目标", k=8)} == {"沅江市"}
+    assert {h.clause["region"] for h in retriever.search("宁远县专班办公室有几个人", k=8)} == {"永州市"}
+
+
+def test_explicit_filters(retriever):
+    hits = retriever.search("受污染耕地安全利用率", k=8, region="平江县")
+    assert hits and {h.clause["region"] for h in hits} == {"平江县"}
+    hits = retriever.search("燃气", k=5, doc_id="pj-shoudi")
+    assert {h.clause["doc_id"] for h in hits} == {"pj-shoudi"}
+
+
+def test_exact_numbers_and_names_are_found(retriever):
+    hits = retriever.search("安全生产翻身仗的召集人是谁", k=5)
+    assert any("李适时" in h.clause["text"] for h in hits)
+    hits = retriever.search("平江森林火灾受害率控制在多少", k=5)
+    assert any("0.9%" in h.clause["text"] for h in hits)
+
+
+def test_regions_in_question():
+    assert regions_in("平江和沅江的受污染耕地安全利用率") == ["平江县", "沅江市"]
+    assert regions_in("How about Yuanjiang?") == ["沅江市"]
+    assert regions_in("冷水滩区专班") == ["永州市"]
+    assert regions_in("长沙市的方案") == []
