@@ -89,6 +89,7 @@ def _units_line_dict(record: dict) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answer import Assistant
     from rag.index import IndexUnavailable
     from rag.retrieve import Retriever
 
@@ -101,12 +102,81 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except IndexUnavailable as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
-    hits = retriever.search(question, k=args.k, region=args.region, doc_id=args.doc)
+    if args.retrieve_only:
+        hits = retriever.search(question, k=args.k, region=args.region, doc_id=args.doc)
+        if args.json:
+            print(json.dumps({"question": question, "retrieved": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=1))
+        else:
+            _print_hits(hits)
+        return 0
+    answer = Assistant(retriever).ask(question, region=args.region, doc_id=args.doc, k=args.k)
     if args.json:
-        print(json.dumps({"question": question, "retrieved": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=1))
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
     else:
-        _print_hits(hits)
+        print(answer.answer)
     return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rag import evaluate
+    from rag.answer import Assistant
+    from rag.index import IndexUnavailable
+    from rag.retrieve import Retriever
+
+    try:
+        cases = evaluate.load_cases(Path(args.cases))
+        retriever = Retriever()
+    except (OSError, evaluate.CaseFileError, IndexUnavailable) as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 2
+    assistant = Assistant(retriever)
+    clause_text = lambda doc_id, path: (assistant.by_path.get((doc_id, path)) or {}).get("text")  # noqa: E731
+    rows = evaluate.run_cases(cases, lambda q: assistant.ask(q).to_dict(), clause_text)
+    metrics = evaluate.by_category(rows)
+    baseline = None
+    if args.baseline == "naive":
+        from rag.baseline import NaiveBaseline
+
+        naive = NaiveBaseline()
+        baseline = evaluate.by_category(evaluate.run_baseline(cases, lambda q: naive.search(q, k=5)))
+    _print_metrics(metrics, baseline)
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text(json.dumps({"metrics": metrics, "baseline": baseline, "cases": rows},
+                                                ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.md:
+        md = Path(args.md)
+        md.parent.mkdir(parents=True, exist_ok=True)
+        chart = md.with_suffix(".png")
+        evaluate.bar_chart(metrics, baseline, chart)
+        md.write_text(evaluate.markdown(metrics, baseline, chart.name), encoding="utf-8")
+    thresholds = evaluate.load_thresholds(Path(args.thresholds)) if args.thresholds else {}
+    failures = evaluate.gate(metrics, thresholds)
+    if failures:
+        print("\n未通过评测门槛 (eval gate failed):", file=sys.stderr)
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        print("未通过的用例 (failing cases):", file=sys.stderr)
+        for line in evaluate.failing_cases(rows, thresholds):
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_metrics(metrics: dict, baseline: dict | None) -> None:
+    from rag.evaluate import ALL_METRICS
+
+    shown = [m for m in ALL_METRICS if any(v.get(m) is not None for v in metrics.values())]
+    print(f"{'category':<16}" + "".join(f"{m:>18}" for m in ["cases", *shown, "latency_p50_ms"]))
+    for scope, values in metrics.items():
+        cells = [values.get(m) for m in ["cases", *shown, "latency_p50_ms"]]
+        print(f"{scope:<16}" + "".join(f"{'—' if v is None else v:>18}" for v in cells))
+        if baseline:
+            naive = [baseline.get(scope, {}).get(m) if m in ("hit@1", "hit@5", "mrr", "evidence@5", "clause@5") else None
+                     for m in ["cases", *shown, "latency_p50_ms"]]
+            print(f"{'  naive':<16}" + "".join(f"{'' if v is None else v:>18}" for v in naive))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", help="只在该文档中查找（文档 id）")
     ask.add_argument("-k", type=int, default=5, help="返回条款数")
     ask.set_defaults(func=cmd_ask)
+    run_eval = commands.add_parser("eval", help="运行回归评测并按门槛判定")
+    run_eval.add_argument("--cases", default=str(config.PROJECT_ROOT / "eval" / "cases.jsonl"))
+    run_eval.add_argument("--thresholds", default=str(config.PROJECT_ROOT / "eval" / "thresholds.toml"),
+                          help="门槛文件；空字符串表示不设门槛")
+    run_eval.add_argument("--report", help="写出逐条结果的 JSON 报告")
+    run_eval.add_argument("--md", help="写出 Markdown 报告（附柱状图 PNG）")
+    run_eval.add_argument("--baseline", choices=["naive"], help="同时评测朴素 llama-index 基线")
+    run_eval.set_defaults(func=cmd_eval)
     return parser
 
 

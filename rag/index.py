@@ -26,7 +26,7 @@ from rag.load import Document, Problem, load_corpus
 from rag.parse import Clause, parse_document
 from rag.units import normalize_unit
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 COLLECTION = "clauses"
 STOPWORDS = set("的 了 和 与 及 等 在 是 对 为 由 把 被 有 也 都 其 之 或 并 将 要 各 中 上 下 个 哪 谁 吗 呢 啊 什么 哪些 哪个 多少 如何 怎么 是否 "
                 "请问 一下 the a an of to in and is are what which who how".split())
@@ -142,7 +142,7 @@ class EmbeddingCache:
         os.replace(temporary, self.path)
 
 
-def _records(documents: list[Document]) -> tuple[list[dict], list[str], list[str]]:
+def clause_records(documents: list[Document]) -> tuple[list[dict], list[str], list[str]]:
     """Clause records as stored in the index, plus the texts for the two indexes."""
     records, dense, lexical = [], [], []
     for document in documents:
@@ -197,10 +197,17 @@ def _write_bm25(folder: Path, records: list[dict], lexical: list[str]) -> None:
 
     words = user_words(records)
     load_user_words(words)
+    tokens = [tokenize(text) or ["∅"] for text in lexical]
     retriever = bm25s.BM25()
-    retriever.index([tokenize(text) or ["∅"] for text in lexical], show_progress=False)
+    retriever.index(tokens, show_progress=False)
     retriever.save(str(folder / "bm25"))
     (folder / "user_words.txt").write_text("\n".join(words), encoding="utf-8")
+    # Document frequencies let the answer layer weigh how much of a question a clause covers.
+    frequency: dict[str, int] = {}
+    for clause_tokens in tokens:
+        for token in set(clause_tokens):
+            frequency[token] = frequency.get(token, 0) + 1
+    (folder / "df.json").write_text(json.dumps(frequency, ensure_ascii=False), encoding="utf-8")
 
 
 def _switch(home: Path, built: Path) -> None:
@@ -232,18 +239,27 @@ def ingest(force: bool = False, progress: bool = True, home: Path | None = None)
     if not force and info and info.get("documents") == hashes and info.get("model") == encoder_name():
         return IngestReport("unchanged", info["clauses"], 0, time.perf_counter() - started, problems)
 
-    records, dense, lexical = _records(documents)
+    records, dense, lexical = clause_records(documents)
     encoder = load_encoder()
     cache = EmbeddingCache(home / "cache", encoder.name)
     vectors, embedded = cache.encode(dense, encoder.encode_passages, progress=progress)
 
+    write_index(home, records, vectors, lexical, {"model": encoder.name, "documents": hashes})
+    return IngestReport("built", len(records), embedded, time.perf_counter() - started, problems)
+
+
+def write_index(home: Path, records: list[dict], vectors: np.ndarray, lexical: list[str], info: dict) -> Path:
+    """Write a complete index for `records` into a new folder and make it the current one.
+
+    `info.json` is written last: a folder without it is an interrupted build, never served.
+    """
     home.mkdir(parents=True, exist_ok=True)
     built = home / f"index-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     _write_chroma(built, records, vectors)
     _write_bm25(built, records, lexical)
     (built / "clauses.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-    info = {"format": INDEX_FORMAT, "model": encoder.name, "dim": int(vectors.shape[1]), "documents": hashes,
-            "clauses": len(records), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    info = {"format": INDEX_FORMAT, **info, "dim": int(vectors.shape[1]), "clauses": len(records),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (built / "info.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     _switch(home, built)
-    return IngestReport("built", len(records), embedded, time.perf_counter() - started, problems)
+    return built

@@ -8,6 +8,7 @@ sources listed.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ REGION_NAMES = {
             "金洞", "回龙圩"),
 }
 REGION_ALIASES = {"pingjiang": "平江县", "yuanjiang": "沅江市", "yongzhou": "永州市"}
+# Words that say what kind of answer is wanted rather than what it is about.
+GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 哪些 哪个 多少 怎么 如何 是否 牵头 负责 配合 "
+              "部门 单位 分别 各是 一下 里面 部分 这部分 方面 这项 任务 plan plans county city".split())
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
 
@@ -79,6 +83,7 @@ class Retriever:
             self.bm25 = bm25s.BM25.load(str(folder / "bm25"))
             client = chromadb.PersistentClient(path=str(folder / "chroma"), settings=Settings(anonymized_telemetry=False))
             self.collection = client.get_collection(COLLECTION, embedding_function=None)
+            self.document_frequency: dict[str, int] = json.loads((folder / "df.json").read_text(encoding="utf-8"))
         except Exception as exc:  # any damage to the files means the same thing to the user
             raise IndexUnavailable(f"索引已损坏（{folder}: {exc}）。请运行：rag ingest --force") from None
         if encoder is None:
@@ -97,6 +102,26 @@ class Retriever:
         self.twins: dict[str, list[int]] = {}
         for i, clause in enumerate(self.clauses):
             self.twins.setdefault(clause["text_key"], []).append(i)
+
+    def idf(self, token: str) -> float:
+        return math.log((len(self.clauses) + 1) / (self.document_frequency.get(token, 0) + 0.5))
+
+    def content_tokens(self, question: str) -> list[str]:
+        """The words of a question that say what it is about (not where, not what kind of answer)."""
+        simplified = to_simplified(question)
+        for name in sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True):
+            simplified = simplified.replace(name + "县", " ").replace(name + "市", " ").replace(name, " ")
+        return [t for t in dict.fromkeys(tokenize(simplified)) if t not in GENERIC and not t.isdigit() and len(t) > 1]
+
+    def coverage(self, tokens: list[str], text: str) -> float:
+        """IDF-weighted share of `tokens` found in `text` (1.0 when there is nothing to find)."""
+        if not tokens:
+            return 1.0
+        return sum(self.idf(t) for t in tokens if t in text) / sum(self.idf(t) for t in tokens)
+
+    def clause_coverage(self, tokens: list[str], clause: dict) -> float:
+        where = to_simplified(" ".join([clause["doc_title"], *clause["heading_path"], clause["title"]]))
+        return self.coverage(tokens, clause["text_simplified"] + "\n" + where)
 
     def allowed(self, regions: list[str], doc_ids: list[str], kinds: list[str]) -> np.ndarray:
         mask = np.ones(len(self.clauses), dtype=bool)
@@ -140,10 +165,13 @@ class Retriever:
         for ranking in (dense, lexical):
             for rank, i in enumerate(ranking):
                 scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-        if WHO_LEADS.search(simplified):
-            for i in scores:
-                if self.has_units[i]:
-                    scores[i] += 0.5 / (RRF_K + 1)
+        leads = bool(WHO_LEADS.search(simplified))
+        tokens = self.content_tokens(question)
+        for i in sorted(scores, key=lambda i: -scores[i])[:CANDIDATES // 3]:
+            # How much of what the question asks about the clause actually contains.
+            scores[i] += self.clause_coverage(tokens, self.clauses[i]) / (RRF_K + 1)
+            if leads and self.has_units[i]:
+                scores[i] += 0.5 / (RRF_K + 1)
         dense_rank = {i: r for r, i in enumerate(dense)}
         lexical_rank = {i: r for r, i in enumerate(lexical)}
         hits: list[Hit] = []

@@ -1,0 +1,430 @@
+"""Grounded answers: built from parsed clauses only, every statement cited.
+
+Officials act on these answers, so a wrong unit or an invented number is worse than no answer.
+The composer therefore never writes a fact of its own: it picks clauses, quotes exact spans
+of them, and names the units the parser read from them. When the corpus does not cover the
+question (a place or year it never mentions, a result the plans only set targets for, a
+person it never names, an instruction rather than a question) it says so plainly.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+from rag.clean import to_simplified
+from rag.retrieve import REGION_NAMES, Hit, Retriever, regions_in
+from rag.units import Responsibility, find_responsibilities
+
+MAX_QUESTION = 500
+NOT_FOUND = "语料中未找到"
+INJECTION = re.compile(
+    r"忽略|無視|无视|系统提示|系統提示|提示词|提示詞|system prompt|ignore (?:all |the |any )?(?:previous|prior|above)|"
+    r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up|invent|fabricate|"
+    r"写一首|寫一首|作诗|写诗|七言|五言|poem|joke|笑话|笑話|段子", re.IGNORECASE)
+ACTUAL_RESULT = re.compile(r"实际|實際|actual|发生了|發生了|达到了多少|達到了多少|完成了多少|完成了几|happened|occurred|目前.*价",
+                           re.IGNORECASE)
+PERSONAL = re.compile(r"手机|手機|电话|電話|号码|號碼|住址|邮箱|phone|mobile|e-?mail|address", re.IGNORECASE)
+PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|who is|name of|whose name", re.IGNORECASE)
+OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
+                            re.IGNORECASE)
+INTENTS = (
+    ("metadata", re.compile(r"文号|文號|印发|印發|发布日期|發布日期|哪天|何时|何時|什么时候|什麼時候|日期|编发|編發|期号|"
+                            r"document number|issued|issue date|when was", re.IGNORECASE)),
+    ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
+                             r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
+                             re.IGNORECASE)),
+    ("lead", re.compile(r"牵头|牽頭|谁|誰|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
+                        r"\blead|responsib|in charge|which (?:department|unit|agency|bureau)|\bwho\b", re.IGNORECASE)),
+    ("number", re.compile(r"多少|几|幾|目标|目標|比例|率|数量|數量|标准|標準|how many|how much|rate|target|percent|number",
+                          re.IGNORECASE)),
+    ("lead", re.compile(r"负责|負責|配合|责任单位|責任單位", re.IGNORECASE)),
+)
+YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+ISSUE = re.compile(r"第\s*\d+\s*期")
+PINYIN_WORD = re.compile(
+    r"\b([A-Z](?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ua|uo|ia|ie|iu|ui|ue|er|a|o|e|i|u)){2,3})\b")
+KNOWN_PINYIN = {"pingjiang": "平江", "yuanjiang": "沅江", "yongzhou": "永州", "yueyang": "岳阳", "yiyang": "益阳",
+                "hunan": "湖南", "daoxian": "道县", "ningyuan": "宁远", "lengshuitan": "冷水滩", "lingling": "零陵",
+                "qiyang": "祁阳", "dongan": "东安", "shuangpai": "双牌", "jianghua": "江华", "jiangyong": "江永",
+                "xintian": "新田", "lanshan": "蓝山", "jindong": "金洞", "huilongxu": "回龙圩"}
+SENTENCE_END = re.compile(r"[。；;！？!?]|\n")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ASPECT_NOISE = re.compile(r"的|各是|各为|分别|分別|是多少|多少|有何不同|有什么不同|有何区别|有什么区别|区别|區別|对比|對比|比较|比較|"
+                          r"都|由谁|谁|誰|担任|擔任|设在|設在|哪个部门|哪個部門|哪里|哪裡|[？?。，,、\s]")
+
+
+def intent(question: str) -> str:
+    """What kind of answer is wanted: metadata, structure, lead, number or general."""
+    return next((name for name, pattern in INTENTS if pattern.search(question)), "general")
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    source: str
+    title: str
+    path: str
+    clause_title: str
+    lead_units: list[str]
+    cooperating_units: list[str]
+    responsible_units: list[str]
+    quote: str
+    text: str
+    region: str = ""
+    also: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    mode: str = "grounded"
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[dict] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notice: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a clause text; a responsibility parenthetical stays with its sentence."""
+    result, start = [], 0
+    for match in SENTENCE_END.finditer(text):
+        end = match.end()
+        if text[start:end].strip():
+            result.append((start, end))
+        start = end
+    if text[start:].strip():
+        result.append((start, len(text)))
+    merged: list[tuple[int, int]] = []
+    for s, e in result:
+        if merged and text[s:e].lstrip().startswith(("（", "(")) and ("牵头" in to_simplified(text[s:e]) or "负责" in to_simplified(text[s:e])):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in merged]
+
+
+def simplified_units(units: list[str]) -> str:
+    return "、".join(to_simplified(u) for u in units)
+
+
+class Assistant:
+    """Question in, cited answer out; holds the retriever (and its models) for its lifetime."""
+
+    def __init__(self, retriever: Retriever | None = None) -> None:
+        self.retriever = retriever or Retriever()
+        clauses = self.retriever.clauses
+        self.corpus_text = "\n".join(c["text_simplified"] for c in clauses) + "\n" + "\n".join(
+            sorted({to_simplified(c["doc_title"]) for c in clauses}))
+        self.by_path = {(c["doc_id"], c["path"]): c for c in clauses}
+
+    # -- answerability ---------------------------------------------------------------------
+    def unknown_places(self, question: str) -> list[str]:
+        """Places named in the question that the corpus never mentions."""
+        import jieba.posseg
+
+        places = [w for w, flag in jieba.posseg.cut(to_simplified(question)) if flag == "ns" and len(w) >= 2]
+        unknown = [p for p in places if p not in self.corpus_text]
+        for word in PINYIN_WORD.findall(question):
+            known = KNOWN_PINYIN.get(word.lower())
+            if known is None or known not in self.corpus_text:
+                unknown.append(word)
+        return unknown
+
+    def refusal_reason(self, question: str) -> str | None:
+        """Why the corpus cannot answer, judged from the question alone, or None."""
+        simplified = to_simplified(question)
+        if INJECTION.search(question):
+            return "这是一条指令而不是关于方案内容的问题。本助手只依据方案原文作答，不执行问题中的指令，也不编造内容。"
+        if PERSONAL.search(question):
+            return "方案文本不包含任何人员的联系方式等个人信息。"
+        places = self.unknown_places(question)
+        if places:
+            return f"语料只包含平江县、沅江市和永州市的方案，没有涉及“{'、'.join(places)}”的内容。"
+        years = [y for y in YEAR.findall(simplified) if y not in self.corpus_text]
+        if years:
+            return f"语料中的方案没有涉及{'、'.join(years)}年的内容。"
+        issues = [i for i in ISSUE.findall(simplified) if re.sub(r"\s", "", i) not in self.corpus_text]
+        if issues:
+            return f"语料中没有“{issues[0]}”。"
+        if ACTUAL_RESULT.search(question):
+            return "方案只规定目标和任务，没有记载实际完成情况、统计结果或现状数据。"
+        return None
+
+    def unanswered(self, question: str, tokens: list[str], hits: list[Hit]) -> str | None:
+        """Why the retrieved clauses do not answer, or None when they do."""
+        chinese = [t for t in tokens if CJK.search(t)]
+        if chinese and max((self.retriever.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
+            return "检索到的条款都不包含问题所问的内容。"
+        titles = {to_simplified(m) for m in OFFICIAL_TITLE.findall(question)}
+        if PERSON_QUESTION.search(question) and titles and not any(
+                t in h.clause["text_simplified"] for h in hits[:3] for t in titles):
+            return "方案没有写出该职务人员的姓名。"
+        return None
+
+    # -- quoting ---------------------------------------------------------------------------
+    def citation(self, n: int, hit: Hit, quote: str) -> Citation:
+        c = hit.clause
+        return Citation(n, c["doc_id"], c["source"], c["doc_title"], c["path"], c["title"], c["lead_units"],
+                        c["cooperating_units"], c["responsible_units"], quote, c["text"], c["region"], hit.also)
+
+    def quote(self, text: str, tokens: list[str], need_digit: bool = False, limit: int = 400) -> str:
+        """The exact span of `text` that covers the question: short texts whole; otherwise the
+        run of sentences from the first to the last one that adds covered words."""
+        if len(text) <= 220 and not need_digit:
+            return text
+        sentences = spans(text)
+        useful = [(s, e) for s, e in sentences if not need_digit or re.search(r"\d", text[s:e])] or sentences
+        covered: set[str] = set()
+        chosen: list[tuple[int, int]] = []
+        while True:
+            gains = [(sum(self.retriever.idf(t) for t in tokens if t not in covered and t in to_simplified(text[s:e])), -i)
+                     for i, (s, e) in enumerate(useful)]
+            best = max(range(len(useful)), key=lambda i: gains[i]) if useful else None
+            if best is None or (chosen and gains[best][0] <= 0):
+                break
+            s, e = useful[best]
+            chosen.append((s, e))
+            covered |= {t for t in tokens if t in to_simplified(text[s:e])}
+            if gains[best][0] <= 0:
+                break
+        start, end = min(s for s, _ in chosen), max(e for _, e in chosen)
+        if end - start > limit:
+            start, end = chosen[0]
+        return text[start:end].strip()
+
+    @staticmethod
+    def label(c: Citation) -> str:
+        return f"《{c.title}》{c.path}「{to_simplified(c.clause_title)}」"
+
+    @staticmethod
+    def units_sentence(c: Citation) -> str:
+        parts = []
+        if c.lead_units:
+            parts.append(f"牵头单位：{simplified_units(c.lead_units)}")
+        if c.cooperating_units:
+            parts.append(f"配合单位：{simplified_units(c.cooperating_units)}")
+        if c.responsible_units:
+            parts.append(f"负责单位：{simplified_units(c.responsible_units)}")
+        return "；".join(parts)
+
+    # -- composing -------------------------------------------------------------------------
+    def compose_lead(self, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]]:
+        """Units of the best clause; another plan's clause on the same topic is shown beside it."""
+        with_units = [h for h in hits if h.clause["lead_units"] or h.clause["cooperating_units"] or h.clause["responsible_units"]]
+        if not with_units:
+            return self.compose_general(hits, tokens)
+        chosen = [with_units[0]]
+        chosen += self.other_plans(with_units[0], tokens)
+        lines, citations = [], []
+        for n, hit in enumerate(chosen, 1):
+            table_row = hit.clause["responsibility"].startswith("牵头单位：")
+            quote, units = (hit.clause["text"], None) if table_row else self.responsibility_quote(hit.clause, tokens)
+            c = self.citation(n, hit, quote)
+            if units:
+                c.lead_units, c.cooperating_units, c.responsible_units = units.lead_units, units.cooperating_units, units.responsible_units
+            lines.append(f"{'根据' if n == 1 else '另据'}{self.label(c)}：{self.units_sentence(c) or '未写明牵头或负责单位'}。[{n}]\n\n> {quote}")
+            citations.append(c)
+        return "\n\n".join(lines), citations
+
+    def other_plans(self, best: Hit, tokens: list[str]) -> list[Hit]:
+        """The same topic assigned in the region's other plans (平江 000 vs 002 on 燃气): shown
+        beside the best clause, each labelled by its plan, never merged."""
+        shared = [t for t in tokens if t in best.clause["text_simplified"]]
+        if not shared:
+            return []
+        seen = {best.clause["doc_id"]} | {a["doc_id"] for a in best.also}
+        others = sorted({c["doc_id"] for c in self.retriever.clauses if c["region"] == best.clause["region"]} - seen)
+        found = []
+        for doc_id in others:
+            for hit in self.retriever.search(" ".join(shared), k=3, doc_id=doc_id):
+                c = hit.clause
+                if (c["lead_units"] or c["responsible_units"]) and self.retriever.coverage(shared, c["text_simplified"]) >= 0.99:
+                    found.append(hit)
+                    break
+        return found[:2]
+
+    def responsibility_quote(self, clause: dict, tokens: list[str]) -> tuple[str, Responsibility | None]:
+        """The span a responsibility governs and its units, when the question targets one sentence.
+
+        A clause can hold several parentheticals, each governing the text since the previous one
+        (附件3 二、(一): …技术攻关（科工信局牵头）。开展油茶…试验（林业局牵头）). A question about the
+        clause as a whole (its title) gets the whole clause and all its units.
+        """
+        text = clause["text"]
+        found = find_responsibilities(text)
+        whole = text if len(text) <= 300 else self.quote(text, tokens)
+        if len(found) < 2:
+            return whole, None
+        title_end = spans(text)[0][1]
+        segments, start = [], 0
+        for item in found:
+            segment_start = max(start, text.rfind("\n", 0, item.start) + 1)
+            segments.append((segment_start, item))
+            start = item.end
+        body_scores = [self.retriever.coverage(tokens, to_simplified(text[max(s, title_end):r.end])) for s, r in segments]
+        best = max(range(len(segments)), key=lambda i: (body_scores[i], -i))
+        if body_scores[best] <= self.retriever.coverage(tokens, to_simplified(clause["title"])):
+            return whole, None
+        s, item = segments[best]
+        sentences = [(a, b) for a, b in spans(text) if a >= s and b <= item.end + 1]
+        if sentences and item.end - s > 300:
+            s = sentences[-2][0] if len(sentences) > 1 else sentences[-1][0]
+        return text[s:item.end].lstrip("。；，,;： ").strip(), item
+
+    def compose_number(self, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]]:
+        lines, citations = [], []
+        for hit in hits[:3]:
+            quote = self.quote(hit.clause["text"], tokens, need_digit=True)
+            relevance = self.retriever.coverage(tokens, to_simplified(quote))
+            if not re.search(r"\d", quote) or (citations and relevance < 0.5):
+                continue
+            c = self.citation(len(citations) + 1, hit, quote)
+            units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) else ""
+            lines.append(f"{'根据' if not citations else '另据'}{self.label(c)}{units}：[{c.n}]\n\n> {quote}")
+            citations.append(c)
+            if len(citations) == 2:
+                break
+        if not citations:
+            return self.compose_general(hits, tokens)
+        return "\n\n".join(lines), citations
+
+    def compose_general(self, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]]:
+        """The best clauses quoted, most relevant first; others only if they cover the question."""
+        lines, citations = [], []
+        for hit in hits:
+            relevance = self.retriever.clause_coverage(tokens, hit.clause)
+            if citations and (relevance < 0.99 or len(citations) >= 5) and (relevance < 0.5 or len(citations) >= 3):
+                continue
+            table_row = hit.clause["responsibility"].startswith("牵头单位：")
+            quote = hit.clause["text"] if table_row else self.quote(hit.clause["text"], tokens)
+            c = self.citation(len(citations) + 1, hit, quote)
+            units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) else ""
+            lines.append(f"{self.label(c)}{units}：[{c.n}]\n\n> {quote}")
+            citations.append(c)
+        return "\n\n".join(lines), citations
+
+    def compose_structure(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+        """The parts of a document (or of the section the question names), each cited."""
+        doc_id = hits[0].clause["doc_id"]
+        clauses = [c for c in self.retriever.clauses if c["doc_id"] == doc_id]
+        simplified = to_simplified(question)
+        named = [c for c in clauses if len(c["title"]) >= 2 and to_simplified(c["title"]) in simplified
+                 and c["title"] not in ("引言", "通知")]
+        parent = max(named, key=lambda c: len(c["title"]), default=None)
+        if parent and any(ch for ch in clauses if self.is_child(ch, parent)):
+            children = [ch for ch in clauses if self.is_child(ch, parent)]
+            head = f"《{parent['doc_title']}》{parent['path']}「{to_simplified(parent['title'])}」"
+        else:
+            annex = hits[0].clause["annex"] if "附件" in simplified else None
+            children = [c for c in clauses if c["annex"] == annex and (re.fullmatch(r"(附件\d+ )?[一二三四五六七八九十]+、", c["path"])
+                                                                       or re.fullmatch(r"【[^】]+】", c["path"]))]
+            head = f"《{clauses[0]['doc_title']}》" + (f"附件{annex}" if annex else "")
+        citations = []
+        lines = [f"{head}共 {len(children)} 项："]
+        for n, child in enumerate(children, 1):
+            quote = child["title"] if child["title"] in child["text"] else child["text"][:40]
+            citations.append(self.citation(n, Hit(child, 0.0), quote))
+            lines.append(f"{n}. {child['path']} {to_simplified(child['title'])} [{n}]")
+        return "\n".join(lines), citations
+
+    @staticmethod
+    def is_child(clause: dict, parent: dict) -> bool:
+        if clause["annex"] != parent["annex"] or clause["path"] == parent["path"]:
+            return False
+        if parent["path"].startswith("【"):
+            return clause["path"].startswith(parent["path"])
+        return clause["path"].startswith(parent["path"]) and len(clause["heading_path"]) == len(parent["heading_path"]) + 1
+
+    def compose_metadata(self, hits: list[Hit]) -> tuple[str, list[Citation]] | None:
+        """Document number and date, from the document's own cover (通知 / 报头) when it has one."""
+        doc_id = hits[0].clause["doc_id"]
+        cover = next((c for c in self.retriever.clauses if c["doc_id"] == doc_id and c["path"] in ("通知", "报头")), None)
+        if cover is None:
+            return None
+        lines = [line for line in cover["text"].split("\n") if re.search(r"\d", line) or "专班" in line]
+        quote = "\n".join(lines) if "\n".join(lines) in cover["text"] else cover["text"]
+        c = self.citation(1, Hit(cover, 0.0), quote)
+        return f"根据《{c.title}》{c.path}：[1]\n\n> " + quote.replace("\n", "\n> "), [c]
+
+    def compose_compare(self, question: str, sides: list[str], tokens: list[str], k: int) -> tuple[str, list[Citation], list[Hit]]:
+        """One retrieval per side; a table with a row for the aspect and a citation in every cell."""
+        topic = to_simplified(question)
+        for name in sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True):
+            topic = topic.replace(name + "县", "").replace(name + "市", "").replace(name, "")
+        wants_number = intent(question) == "number"
+        chinese = [t for t in tokens if CJK.search(t)]
+        citations: list[Citation] = []
+        cells, per_side = [], []
+        for side in sides:
+            hits = self.retriever.search(topic, k=k, region=side)
+            per_side.append(hits)
+            best = next((h for h in hits if not chinese or self.retriever.clause_coverage(chinese, h.clause) >= 0.5), None)
+            if best is None:
+                cells.append("未规定")
+                continue
+            quote = self.quote(best.clause["text"], tokens, need_digit=wants_number)
+            c = self.citation(len(citations) + 1, best, quote)
+            citations.append(c)
+            units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) and intent(question) == "lead" else ""
+            cells.append(f"《{c.title}》{c.path}：{quote}{units} [{c.n}]")
+        aspect = ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] or "相关规定"
+        table = ["| 方面 | " + " | ".join(sides) + " |", "|---" * (len(sides) + 1) + "|",
+                 f"| {aspect} | " + " | ".join(cell.replace("|", "｜").replace("\n", " ") for cell in cells) + " |"]
+        sources = [f"[{c.n}] {self.label(c)}" for c in citations]
+        ranked = [h for group in zip(*per_side) for h in group] + [h for group in per_side for h in group[min(map(len, per_side)):]]
+        return "\n".join(table) + "\n\n" + "\n".join(sources), citations, ranked
+
+    # -- entry point -----------------------------------------------------------------------
+    def ask(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Answer:
+        """Answer one question from the corpus, or refuse and say why."""
+        started = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            return Answer(question, "请输入问题，例如：平江县燃气整治由谁牵头？", True, notice="问题为空")
+        if len(question) > MAX_QUESTION:
+            return Answer(question[:MAX_QUESTION], f"问题过长（{len(question)} 字）。请精简到 {MAX_QUESTION} 字以内再问。",
+                          True, notice="问题过长")
+        tokens = self.retriever.content_tokens(question)
+        reason = self.refusal_reason(question)
+        sides = [region] if region else regions_in(question)
+        kind = intent(question)
+        compare = len(sides) >= 2 and not doc_id and kind not in ("structure", "metadata")
+        hits = [] if compare else self.retriever.search(question, k=k, region=region, doc_id=doc_id)
+        timings = {"retrieve": (time.perf_counter() - started) * 1000}
+        composed = None
+        if reason is None and not compare and kind == "metadata" and hits:
+            composed = self.compose_metadata(hits)
+            if composed is None:
+                reason = f"《{hits[0].clause['doc_title']}》的文本没有载明文号或印发日期。"
+        if reason is None and not compare and kind not in ("structure", "metadata"):
+            reason = self.unanswered(question, tokens, hits) if hits else "检索不到相关条款。"
+        if reason:
+            nearest = "".join(f"\n- 《{h.clause['doc_title']}》{h.clause['path']}「{to_simplified(h.clause['title'])}」（相关，但不能回答该问题）"
+                              for h in hits[:3]) if hits and not INJECTION.search(question) else ""
+            text = f"{NOT_FOUND}能回答该问题的内容。{reason}" + (f"\n\n最接近的条款：{nearest}" if nearest else "")
+            return Answer(question, text, True, retrieved=[h.to_dict() for h in hits],
+                          timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
+        if compare:
+            body, citations, hits = self.compose_compare(question, sides, tokens, k)
+        elif composed:
+            body, citations = composed
+        elif kind == "structure":
+            body, citations = self.compose_structure(question, hits)
+        elif kind == "lead":
+            body, citations = self.compose_lead(hits, tokens)
+        elif kind == "number":
+            body, citations = self.compose_number(hits, tokens)
+        else:
+            body, citations = self.compose_general(hits, tokens)
+        twins = [f"[{c.n}] 同见 " + "；".join(f"{a['source']} {a['path']}" for a in c.also) for c in citations if c.also]
+        if twins:
+            body += "\n\n" + "\n".join(twins)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(question, body, False, citations=citations, retrieved=[h.to_dict() for h in hits], timings_ms=timings)
