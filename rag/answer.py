@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from dataclasses import asdict, dataclass, field
 
 from rag.clean import to_simplified
@@ -29,8 +31,8 @@ PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|w
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
                             re.IGNORECASE)
 INTENTS = (
-    ("metadata", re.compile(r"文号|文號|印发|印發|发布日期|發布日期|哪天|何时|何時|什么时候|什麼時候|日期|编发|編發|期号|"
-                            r"document number|issued|issue date|when was", re.IGNORECASE)),
+    ("metadata", re.compile(r"文号|文號|印发|印發|发布|發布|编发|編發|期号|期號|哪天出|document number|issued|issue date",
+                            re.IGNORECASE)),
     ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
                              r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
                              re.IGNORECASE)),
@@ -110,6 +112,18 @@ def spans(text: str) -> list[tuple[int, int]]:
     return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in merged]
 
 
+def longest_common_substring(a: str, b: str) -> int:
+    """Length of the longest run of characters shared by `a` and `b` (short strings only)."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
 def simplified_units(units: list[str]) -> str:
     return "、".join(to_simplified(u) for u in units)
 
@@ -168,6 +182,17 @@ class Assistant:
             return "方案没有写出该职务人员的姓名。"
         return None
 
+    def named_document(self, question: str) -> str | None:
+        """The corpus document a question names by (part of) its title, e.g. 翻身仗方案 → 002."""
+        simplified = to_simplified(question).replace(" ", "")
+        best, best_length = None, 3
+        for doc_id, title in sorted({(c["doc_id"], c["doc_title"]) for c in self.retriever.clauses}):
+            key = re.sub(r"^(平江县|沅江市|永州市)", "", to_simplified(title))
+            length = longest_common_substring(simplified, key)
+            if length > best_length and re.search(r"方案|专报", simplified):
+                best, best_length = doc_id, length
+        return best
+
     # -- quoting ---------------------------------------------------------------------------
     def citation(self, n: int, hit: Hit, quote: str) -> Citation:
         c = hit.clause
@@ -221,7 +246,12 @@ class Assistant:
         if not with_units:
             return self.compose_general(hits, tokens)
         chosen = [with_units[0]]
-        chosen += self.other_plans(with_units[0], tokens)
+        if with_units[0].clause["responsibility"].startswith("牵头单位："):
+            # A table question (李适时 召集 哪几仗) may be answered by several rows.
+            chosen += [h for h in with_units[1:] if h.clause["responsibility"].startswith("牵头单位：")
+                       and self.retriever.coverage(tokens, h.clause["text_simplified"]) >= 0.99]
+        else:
+            chosen += self.other_plans(with_units[0], tokens)
         lines, citations = [], []
         for n, hit in enumerate(chosen, 1):
             table_row = hit.clause["responsibility"].startswith("牵头单位：")
@@ -312,39 +342,48 @@ class Assistant:
 
     def compose_structure(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
         """The parts of a document (or of the section the question names), each cited."""
-        doc_id = hits[0].clause["doc_id"]
+        doc_id = self.named_document(question) or hits[0].clause["doc_id"]
         clauses = [c for c in self.retriever.clauses if c["doc_id"] == doc_id]
         simplified = to_simplified(question)
+        annex_list = next((c for c in clauses if c["path"] == "附件"), None)
+        if "附件" in simplified and annex_list:
+            c = self.citation(1, Hit(annex_list, 0.0), annex_list["text"])
+            return f"《{c.title}》的附件：[1]\n\n> " + c.quote.replace("\n", "\n> "), [c]
         named = [c for c in clauses if len(c["title"]) >= 2 and to_simplified(c["title"]) in simplified
-                 and c["title"] not in ("引言", "通知")]
+                 and c["title"] not in ("引言", "通知", "报头")]
+        sections = list(dict.fromkeys(m.group(0) for c in clauses if (m := re.match(r"【[^】]+】", c["path"]))))
         parent = max(named, key=lambda c: len(c["title"]), default=None)
-        if parent and any(ch for ch in clauses if self.is_child(ch, parent)):
-            children = [ch for ch in clauses if self.is_child(ch, parent)]
+        section = next((x for x in sections if x.strip("【】") in simplified), None)
+        if section:
+            children = [c for c in clauses if c["path"].startswith(section) and c["path"] != section]
+            head = f"《{clauses[0]['doc_title']}》{section}"
+        elif parent and any(self.is_child(c, parent) for c in clauses):
+            children = [c for c in clauses if self.is_child(c, parent)]
             head = f"《{parent['doc_title']}》{parent['path']}「{to_simplified(parent['title'])}」"
+        elif sections:
+            children = [next(c for c in clauses if c["path"].startswith(x)) for x in sections]
+            head = f"《{clauses[0]['doc_title']}》的栏目"
         else:
-            annex = hits[0].clause["annex"] if "附件" in simplified else None
-            children = [c for c in clauses if c["annex"] == annex and (re.fullmatch(r"(附件\d+ )?[一二三四五六七八九十]+、", c["path"])
-                                                                       or re.fullmatch(r"【[^】]+】", c["path"]))]
-            head = f"《{clauses[0]['doc_title']}》" + (f"附件{annex}" if annex else "")
+            children = [c for c in clauses if c["annex"] is None and re.fullmatch(r"[一二三四五六七八九十]+、", c["path"])]
+            head = f"《{clauses[0]['doc_title']}》"
         citations = []
         lines = [f"{head}共 {len(children)} 项："]
         for n, child in enumerate(children, 1):
             quote = child["title"] if child["title"] in child["text"] else child["text"][:40]
             citations.append(self.citation(n, Hit(child, 0.0), quote))
-            lines.append(f"{n}. {child['path']} {to_simplified(child['title'])} [{n}]")
+            name = child["path"] if child["path"].startswith("【") else f"{child['path']} {to_simplified(child['title'])}"
+            lines.append(f"{n}. {name} [{n}]")
         return "\n".join(lines), citations
 
     @staticmethod
     def is_child(clause: dict, parent: dict) -> bool:
-        if clause["annex"] != parent["annex"] or clause["path"] == parent["path"]:
-            return False
-        if parent["path"].startswith("【"):
-            return clause["path"].startswith(parent["path"])
-        return clause["path"].startswith(parent["path"]) and len(clause["heading_path"]) == len(parent["heading_path"]) + 1
+        return (clause["annex"] == parent["annex"] and clause["path"] != parent["path"]
+                and clause["path"].startswith(parent["path"])
+                and len(clause["heading_path"]) == len(parent["heading_path"]) + 1)
 
-    def compose_metadata(self, hits: list[Hit]) -> tuple[str, list[Citation]] | None:
+    def compose_metadata(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]] | None:
         """Document number and date, from the document's own cover (通知 / 报头) when it has one."""
-        doc_id = hits[0].clause["doc_id"]
+        doc_id = self.named_document(question) or hits[0].clause["doc_id"]
         cover = next((c for c in self.retriever.clauses if c["doc_id"] == doc_id and c["path"] in ("通知", "报头")), None)
         if cover is None:
             return None
@@ -399,10 +438,14 @@ class Assistant:
         hits = [] if compare else self.retriever.search(question, k=k, region=region, doc_id=doc_id)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         composed = None
+        if kind == "metadata" and not self.named_document(question):
+            kind = intent(INTENTS[0][1].sub("", question))  # about a document the corpus only mentions
         if reason is None and not compare and kind == "metadata" and hits:
-            composed = self.compose_metadata(hits)
+            composed = self.compose_metadata(question, hits)
             if composed is None:
-                reason = f"《{hits[0].clause['doc_title']}》的文本没有载明文号或印发日期。"
+                doc_id = self.named_document(question)
+                title = next(c["doc_title"] for c in self.retriever.clauses if c["doc_id"] == doc_id)
+                reason = f"《{title}》的文本没有载明文号或印发日期。"
         if reason is None and not compare and kind not in ("structure", "metadata"):
             reason = self.unanswered(question, tokens, hits) if hits else "检索不到相关条款。"
         if reason:
@@ -428,3 +471,15 @@ class Assistant:
             body += "\n\n" + "\n".join(twins)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question, body, False, citations=citations, retrieved=[h.to_dict() for h in hits], timings_ms=timings)
+
+    def stream(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Iterator[Answer]:
+        """The answer as it grows, for a UI that shows text while it arrives; the last item is final.
+
+        The grounded answer is ready at once; it is released paragraph by paragraph so that the
+        chat shows the same progressive behaviour as a streamed LLM answer.
+        """
+        answer = self.ask(question, region=region, doc_id=doc_id, k=k)
+        paragraphs = answer.answer.split("\n\n")
+        for end in range(1, len(paragraphs)):
+            yield replace(answer, answer="\n\n".join(paragraphs[:end]))
+        yield answer

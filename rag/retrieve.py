@@ -29,8 +29,12 @@ REGION_NAMES = {
 }
 REGION_ALIASES = {"pingjiang": "平江县", "yuanjiang": "沅江市", "yongzhou": "永州市"}
 # Words that say what kind of answer is wanted rather than what it is about.
-GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 哪些 哪个 多少 怎么 如何 是否 牵头 负责 配合 "
-              "部门 单位 分别 各是 一下 里面 部分 这部分 方面 这项 任务 plan plans county city".split())
+GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
+              "分别 各是 一下 里面 部分 方面 任务 组成 包括 分成 一共 共有 提到 说法 写法 表述 一致 不同 区别 差别 差异 有何 "
+              "两份 两个 属于 担任 列为 除了 还有 时候 怎样 有没有 能否 可以 应该 需要 现在 今年 计划 分为 列了 大块 "
+              "plan plans county city".split())
+# Interrogatives and pointers (哪几个, 几大块, 这部分, 怎么样) say nothing about the topic.
+QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多大|多少)")
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
 
@@ -111,7 +115,8 @@ class Retriever:
         simplified = to_simplified(question)
         for name in sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True):
             simplified = simplified.replace(name + "县", " ").replace(name + "市", " ").replace(name, " ")
-        return [t for t in dict.fromkeys(tokenize(simplified)) if t not in GENERIC and not t.isdigit() and len(t) > 1]
+        return [t for t in dict.fromkeys(tokenize(simplified))
+                if t not in GENERIC and not QUESTION_WORD.match(t) and not t.isdigit() and len(t) > 1]
 
     def coverage(self, tokens: list[str], text: str) -> float:
         """IDF-weighted share of `tokens` found in `text` (1.0 when there is nothing to find)."""
