@@ -185,10 +185,13 @@ class Assistant:
     def named_document(self, question: str) -> str | None:
         """The corpus document a question names by (part of) its title, e.g. 翻身仗方案 → 002."""
         simplified = to_simplified(question).replace(" ", "")
+        quoted = re.findall(r"《([^》]+)》", simplified)
         best, best_length = None, 3
         for doc_id, title in sorted({(c["doc_id"], c["doc_title"]) for c in self.retriever.clauses}):
             key = re.sub(r"^(平江县|沅江市|永州市)", "", to_simplified(title))
             length = longest_common_substring(simplified, key)
+            if quoted and not any(longest_common_substring(q, key) >= len(key) - 2 for q in quoted):
+                continue  # 《…》 names some other document, one the corpus only mentions
             if length > best_length and re.search(r"方案|专报", simplified):
                 best, best_length = doc_id, length
         return best
@@ -223,6 +226,18 @@ class Assistant:
         if end - start > limit:
             start, end = chosen[0]
         return text[start:end].strip()
+
+    @staticmethod
+    def fragment(sentence: str, tokens: list[str]) -> str:
+        """The comma-separated run of a long sentence that holds the question's words (a table cell)."""
+        if len(sentence) <= 80:
+            return sentence
+        pieces = [m.span() for m in re.finditer(r"[^，,；;]+[，,；;]?", sentence)]
+        hits = [i for i, (s, e) in enumerate(pieces) if any(t in to_simplified(sentence[s:e]) for t in tokens)]
+        if not hits:
+            return sentence
+        start, end = pieces[hits[0]][0], pieces[hits[-1]][1]
+        return sentence[start:end].rstrip("，,；;").strip()
 
     @staticmethod
     def label(c: Citation) -> str:
@@ -358,7 +373,7 @@ class Assistant:
             children = [c for c in clauses if c["path"].startswith(section) and c["path"] != section]
             head = f"《{clauses[0]['doc_title']}》{section}"
         elif parent and any(self.is_child(c, parent) for c in clauses):
-            children = [c for c in clauses if self.is_child(c, parent)]
+            children = [parent] + [c for c in clauses if self.is_child(c, parent)]
             head = f"《{parent['doc_title']}》{parent['path']}「{to_simplified(parent['title'])}」"
         elif sections:
             children = [next(c for c in clauses if c["path"].startswith(x)) for x in sections]
@@ -367,12 +382,16 @@ class Assistant:
             children = [c for c in clauses if c["annex"] is None and re.fullmatch(r"[一二三四五六七八九十]+、", c["path"])]
             head = f"《{clauses[0]['doc_title']}》"
         citations = []
-        lines = [f"{head}共 {len(children)} 项："]
-        for n, child in enumerate(children, 1):
+        parts = children[1:] if children and children[0] is parent else children
+        lines = [f"{head}共 {len(parts)} 项：" + (" [1]" if parts is not children else "")]
+        if parts is not children:
+            citations.append(self.citation(1, Hit(parent, 0.0), parent["title"] if parent["title"] in parent["text"] else parent["text"][:40]))
+        for number, child in enumerate(parts, 1):
+            n = len(citations) + 1
             quote = child["title"] if child["title"] in child["text"] else child["text"][:40]
             citations.append(self.citation(n, Hit(child, 0.0), quote))
             name = child["path"] if child["path"].startswith("【") else f"{child['path']} {to_simplified(child['title'])}"
-            lines.append(f"{n}. {name} [{n}]")
+            lines.append(f"{number}. {name} [{n}]")
         return "\n".join(lines), citations
 
     @staticmethod
@@ -397,18 +416,21 @@ class Assistant:
         topic = to_simplified(question)
         for name in sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True):
             topic = topic.replace(name + "县", "").replace(name + "市", "").replace(name, "")
-        wants_number = intent(question) == "number"
+        wants_number = bool(re.search(r"多少|几|幾|比例|率|how many|how much|rate|percent", question, re.IGNORECASE))
         chinese = [t for t in tokens if CJK.search(t)]
         citations: list[Citation] = []
         cells, per_side = [], []
+        # Compare like with like: 平江's 实施方案 with 沅江's 实施方案 when both regions have one.
+        kinds_by_side = [{c["kind"] for c in self.retriever.clauses if c["region"] == side} for side in sides]
+        common = sorted(set.intersection(*kinds_by_side)) if kinds_by_side else []
         for side in sides:
-            hits = self.retriever.search(topic, k=k, region=side)
+            hits = self.retriever.search(topic, k=k, region=side, kind=common or None)
             per_side.append(hits)
             best = next((h for h in hits if not chinese or self.retriever.clause_coverage(chinese, h.clause) >= 0.5), None)
             if best is None:
                 cells.append("未规定")
                 continue
-            quote = self.quote(best.clause["text"], tokens, need_digit=wants_number)
+            quote = self.fragment(self.quote(best.clause["text"], tokens, need_digit=wants_number), tokens)
             c = self.citation(len(citations) + 1, best, quote)
             citations.append(c)
             units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) and intent(question) == "lead" else ""
@@ -470,7 +492,16 @@ class Assistant:
         if twins:
             body += "\n\n" + "\n".join(twins)
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(question, body, False, citations=citations, retrieved=[h.to_dict() for h in hits], timings_ms=timings)
+        return Answer(question, body, False, citations=citations, retrieved=self.ranked(citations, hits), timings_ms=timings)
+
+    def ranked(self, citations: list[Citation], hits: list[Hit]) -> list[dict]:
+        """The clauses the answer was built from, best first: the cited ones, then the rest."""
+        cited = [Hit(self.by_path[(c.doc_id, c.path)], 0.0, also=c.also) for c in citations]
+        keys = {(c.doc_id, c.path) for c in citations}
+        scores = {(h.clause["doc_id"], h.clause["path"]): h.score for h in hits}
+        for hit in cited:
+            hit.score = scores.get((hit.clause["doc_id"], hit.clause["path"]), 0.0)
+        return [h.to_dict() for h in cited + [h for h in hits if (h.clause["doc_id"], h.clause["path"]) not in keys]]
 
     def stream(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Iterator[Answer]:
         """The answer as it grows, for a UI that shows text while it arrives; the last item is final.

@@ -81,7 +81,8 @@ def score_retrieval(case: dict, retrieved: list[dict]) -> dict[str, float | None
         return {m: None for m in RETRIEVAL_METRICS}
     top5 = retrieved[:5]
     rank = next((r for r, item in enumerate(retrieved, 1) if any(_sources(item) & d for d in docs)), None)
-    evidence = "\n".join(item["text"] for item in top5)
+    # A clause's heading (path and title) is part of what was retrieved, as it is inline in a chunk.
+    evidence = "\n".join(f"{item.get('path', '')} {item.get('title', '')}\n{item['text']}" for item in top5)
     contains_all = [e for e in expect.get("answer_contains", [])]
     clause = expect.get("clause") or ""
     return {

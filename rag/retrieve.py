@@ -17,6 +17,7 @@ import numpy as np
 
 from rag import config
 from rag.clean import to_simplified
+from rag.glossary import chinese_terms
 from rag.index import COLLECTION, IndexUnavailable, index_path, load_user_words, read_info, tokenize
 
 RRF_K = 60
@@ -112,7 +113,7 @@ class Retriever:
 
     def content_tokens(self, question: str) -> list[str]:
         """The words of a question that say what it is about (not where, not what kind of answer)."""
-        simplified = to_simplified(question)
+        simplified = " ".join([to_simplified(question), *chinese_terms(question)])
         for name in sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True):
             simplified = simplified.replace(name + "县", " ").replace(name + "市", " ").replace(name, " ")
         return [t for t in dict.fromkeys(tokenize(simplified))
@@ -165,7 +166,7 @@ class Retriever:
         if not mask.any():
             return []
         dense = self.dense_ranking(simplified, mask)
-        lexical = self.lexical_ranking(simplified, mask)
+        lexical = self.lexical_ranking(" ".join([simplified, *chinese_terms(question)]), mask)
         scores: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, i in enumerate(ranking):
