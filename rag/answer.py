@@ -12,11 +12,15 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 
 from rag.clean import to_simplified
 from rag.retrieve import REGION_NAMES, Hit, Retriever, regions_in
 from rag.units import Responsibility, find_responsibilities
+
+if TYPE_CHECKING:
+    from rag.llm import LLMBackend
 
 MAX_QUESTION = 500
 NOT_FOUND = "语料中未找到"
@@ -131,8 +135,9 @@ def simplified_units(units: list[str]) -> str:
 class Assistant:
     """Question in, cited answer out; holds the retriever (and its models) for its lifetime."""
 
-    def __init__(self, retriever: Retriever | None = None) -> None:
+    def __init__(self, retriever: Retriever | None = None, llm: LLMBackend | None = None) -> None:
         self.retriever = retriever or Retriever()
+        self.llm = llm
         clauses = self.retriever.clauses
         self.corpus_text = "\n".join(c["text_simplified"] for c in clauses) + "\n" + "\n".join(
             sorted({to_simplified(c["doc_title"]) for c in clauses}))
@@ -506,10 +511,16 @@ class Assistant:
     def stream(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Iterator[Answer]:
         """The answer as it grows, for a UI that shows text while it arrives; the last item is final.
 
-        The grounded answer is ready at once; it is released paragraph by paragraph so that the
-        chat shows the same progressive behaviour as a streamed LLM answer.
+        With an LLM configured, its tokens stream over the same citations and the final item is
+        the verified LLM answer or the grounded one marked "fallback". Without, the grounded
+        answer is ready at once and is released paragraph by paragraph.
         """
         answer = self.ask(question, region=region, doc_id=doc_id, k=k)
+        if self.llm is not None and not answer.refused:
+            from rag.llm import llm_stream
+
+            yield from llm_stream(answer, self.llm)
+            return
         paragraphs = answer.answer.split("\n\n")
         for end in range(1, len(paragraphs)):
             yield replace(answer, answer="\n\n".join(paragraphs[:end]))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 from rag import config
@@ -109,11 +110,27 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             _print_hits(hits)
         return 0
-    answer = Assistant(retriever).ask(question, region=args.region, doc_id=args.doc, k=args.k)
+    from rag.llm import load_backend
+
+    try:
+        backend = load_backend(args.llm)
+    except ValueError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 2
+    printed = ""
+    for answer in Assistant(retriever, llm=backend).stream(question, region=args.region, doc_id=args.doc, k=args.k):
+        if not args.json and answer.mode == "llm" and answer.answer.startswith(printed):
+            print(answer.answer[len(printed):], end="", flush=True)
+            printed = answer.answer
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    if printed != answer.answer:
+        print(("\n" + "—" * 20 + "\n" if printed else "") + answer.answer)
     else:
-        print(answer.answer)
+        print()
+    if answer.notice:
+        print(f"\n（{answer.notice}）", file=sys.stderr)
     return 0
 
 
@@ -131,9 +148,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, evaluate.CaseFileError, IndexUnavailable) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
-    assistant = Assistant(retriever)
+    from rag.llm import load_backend
+
+    try:
+        backend = load_backend(args.llm)
+    except ValueError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 2
+    assistant = Assistant(retriever, llm=backend)
     clause_text = lambda doc_id, path: (assistant.by_path.get((doc_id, path)) or {}).get("text")  # noqa: E731
-    rows = evaluate.run_cases(cases, lambda q: assistant.ask(q).to_dict(), clause_text)
+    final = lambda q: [*assistant.stream(q)][-1].to_dict()  # noqa: E731 - the last streamed item is the answer
+    rows = evaluate.run_cases(cases, final, clause_text)
     metrics = evaluate.by_category(rows)
     baseline = None
     if args.baseline == "naive":
@@ -179,6 +204,12 @@ def _print_metrics(metrics: dict, baseline: dict | None) -> None:
             print(f"{'  naive':<16}" + "".join(f"{'' if v is None else v:>18}" for v in naive))
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag.ui import serve
+
+    return serve(host=args.host, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="方案助手 — 有出处的方案问答")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -199,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--region", help="只在该地区的方案中查找（平江县/沅江市/永州市）")
     ask.add_argument("--doc", help="只在该文档中查找（文档 id）")
     ask.add_argument("-k", type=int, default=5, help="返回条款数")
+    ask.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型在同一批条款上作答（默认取 RAG_LLM）")
     ask.set_defaults(func=cmd_ask)
     run_eval = commands.add_parser("eval", help="运行回归评测并按门槛判定")
     run_eval.add_argument("--cases", default=str(config.PROJECT_ROOT / "eval" / "cases.jsonl"))
@@ -207,11 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     run_eval.add_argument("--report", help="写出逐条结果的 JSON 报告")
     run_eval.add_argument("--md", help="写出 Markdown 报告（附柱状图 PNG）")
     run_eval.add_argument("--baseline", choices=["naive"], help="同时评测朴素 llama-index 基线")
+    run_eval.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型作答后再评测（默认取 RAG_LLM）")
     run_eval.set_defaults(func=cmd_eval)
+    serve = commands.add_parser("serve", help="启动网页版助手（Gradio）")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址")
+    serve.add_argument("--port", type=int, default=7860, help="端口")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `rag ask … | head` ends quietly
     args = build_parser().parse_args(argv)
     return args.func(args)
 
