@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 # pip's local-mirror configuration prints one warning per missing folder; hide only those.
 QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test install
+.PHONY: run test install browser
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -22,11 +22,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The browser test drives Debian's chromium (never a downloaded browser); without a CJK font
+# Chinese renders as boxes.
+browser:
+	@if ! command -v chromium >/dev/null || ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; then \
+	  echo "安装 chromium 与中文字体 (installing chromium, fonts-wqy-zenhei) ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	fi
+
 run: install
 	@$(BIN)/rag models
 	@$(BIN)/rag ingest
-	$(BIN)/rag ask --retrieve-only -k 3 "平江县燃气整治由谁牵头？"
+	$(BIN)/python app.py
 
-test: install
+test: install browser
 	@$(BIN)/rag models
 	$(BIN)/python -m pytest -q
