@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 
 from rag.clean import to_simplified
+from rag.glossary import chinese_terms
 from rag.retrieve import REGION_NAMES, Hit, Retriever, regions_in
 from rag.units import Responsibility, find_responsibilities
 
@@ -179,7 +180,9 @@ class Assistant:
     def unanswered(self, question: str, tokens: list[str], hits: list[Hit]) -> str | None:
         """Why the retrieved clauses do not answer, or None when they do."""
         chinese = [t for t in tokens if CJK.search(t)]
-        if chinese and max((self.retriever.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
+        if not chinese:
+            return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
+        if max((self.retriever.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
             return "检索到的条款都不包含问题所问的内容。"
         titles = {to_simplified(m) for m in OFFICIAL_TITLE.findall(question)}
         if PERSON_QUESTION.search(question) and titles and not any(
@@ -440,7 +443,8 @@ class Assistant:
             citations.append(c)
             units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) and intent(question) == "lead" else ""
             cells.append(f"《{c.title}》{c.path}：{quote}{units} [{c.n}]")
-        aspect = ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] or "相关规定"
+        aspect = (ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] if CJK.search(topic)
+                  else "、".join(chinese_terms(question)[:4])) or "相关规定"
         table = ["| 方面 | " + " | ".join(sides) + " |", "|---" * (len(sides) + 1) + "|",
                  f"| {aspect} | " + " | ".join(cell.replace("|", "｜").replace("\n", " ") for cell in cells) + " |"]
         sources = [f"[{c.n}] {self.label(c)}" for c in citations]

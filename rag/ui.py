@@ -1,0 +1,434 @@
+"""The web app: chat with cited answers, a corpus browser, a comparison tab and the `/ask` API.
+
+Officials check an answer against its source, so every citation is shown beside the answer
+and opens the clause in its place in the document. All answering stays in `rag.answer`;
+this module only turns `Answer`s into Gradio components. The models and the index are loaded
+once in `serve`, before the port opens, so no question pays for loading them.
+"""
+import contextlib
+import html
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from functools import partial
+
+# Gradio reports usage to its servers unless told not to; the app must work fully offline.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+# Gradio asks matplotlib (when installed) for its backend around every event; unset, the first
+# question would wait ~1.5 s for matplotlib to resolve it by importing pyplot.
+os.environ.setdefault("MPLBACKEND", "agg")
+STARTED = time.perf_counter()  # before the Gradio import, the slowest part of starting
+
+import gradio as gr  # noqa: E402
+
+from rag.answer import Answer, Assistant  # noqa: E402
+from rag.clean import to_simplified  # noqa: E402
+from rag.llm import LLMBackend, load_backend  # noqa: E402
+
+EXAMPLES = ("平江县燃气整治由谁牵头？", "平江和沅江的受污染耕地安全利用率目标各是多少？", "永州市安全守底行动专班的召集人是谁？")
+REGIONS = ("平江县", "沅江市", "永州市")
+MODES = {"grounded": "依据原文（grounded）", "llm": "大模型生成（LLM）", "fallback": "回退到依据原文（fallback）"}
+LLM_SETTINGS = ("RAG_LLM", "RAG_LLM_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM_API_KEY", "RAG_LLM_MODEL_PATH", "RAG_LLM_TIMEOUT")
+CONCURRENCY = 2  # one answer per core; further users wait in the queue instead of failing
+CITE_MARK = re.compile(r"\[(\d+)\]")
+SCROLL_TO_CLAUSE = ("() => setTimeout(() => document.querySelector('#clause-tree .selected')"
+                    "?.scrollIntoView({block: 'center'}), 150)")
+CSS = """
+.cite { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 2px; }
+.cite-head { font-weight: 600; }
+.cite-path { color: var(--body-text-color-subdued); margin: 2px 0 4px; }
+.cite-text, .clause-text { white-space: pre-wrap; max-height: 14em; overflow-y: auto; font-size: 0.92em; margin-top: 4px; }
+.tag { display: inline-block; border-radius: 10px; padding: 0 8px; margin: 1px 2px; font-size: 0.85em; }
+.tag.lead { background: #fde2e1; color: #8a1c1c; }
+.tag.coop { background: #e1ecfd; color: #1c3f8a; }
+.tag.resp { background: #fdf3d6; color: #6b4e00; }
+.tag.region { background: #e3f4e6; color: #1d5e2c; }
+.also { font-size: 0.85em; color: var(--body-text-color-subdued); }
+mark { background: #ffe066; color: #1f1f1f; }
+.doc-head { font-weight: 600; margin: 10px 0 4px; }
+.clause { border-left: 2px solid var(--border-color-primary); padding: 2px 8px; margin: 2px 0; }
+.clause.selected { border-left: 4px solid #e8a400; background: rgba(255, 193, 7, 0.12); }
+.clause .path { font-weight: 600; margin-right: 6px; }
+"""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One search of a question: Assistant.ask takes one region or one document at a time."""
+
+    label: str
+    region: str | None = None
+    doc_id: str | None = None
+
+
+def scopes(regions: list[str] | None, doc_ids: list[str] | None, titles: dict[str, str]) -> list[Scope]:
+    """The searches a question needs for the chosen filters; documents are the narrower pick, so
+    they win over regions, and several picks mean one search (and one answer section) each."""
+    if doc_ids:
+        return [Scope(f"《{titles[d]}》", doc_id=d) for d in doc_ids]
+    return [Scope(r, region=r) for r in regions or []] or [Scope("")]
+
+
+def combine(parts: list[tuple[Scope, Answer]]) -> Answer:
+    """One answer from per-scope answers: a heading per scope, citations renumbered to stay unique."""
+    if len(parts) == 1:
+        return parts[0][1]
+    texts, citations, offset = [], [], 0
+    for scope, answer in parts:
+        shift = partial(lambda o, m: f"[{int(m[1]) + o}]", offset)
+        texts.append(f"#### {scope.label}\n\n" + CITE_MARK.sub(shift, answer.answer))
+        citations += [replace(c, n=c.n + offset) for c in answer.citations]
+        offset += len(answer.citations)
+    answers = [a for _, a in parts]
+    return replace(answers[0], answer="\n\n".join(texts), refused=all(a.refused for a in answers), citations=citations,
+                   mode="+".join(dict.fromkeys(a.mode for a in answers)),
+                   notice="；".join(dict.fromkeys(a.notice for a in answers if a.notice)),
+                   retrieved=[r for a in answers for r in a.retrieved],
+                   timings_ms={"total": sum(a.timings_ms.get("total", 0.0) for a in answers)})
+
+
+def stream_scoped(assistant: Assistant, question: str, searches: list[Scope]) -> Iterator[Answer]:
+    """The combined answer as it grows, one scope after another; the last item is final."""
+    done: list[tuple[Scope, Answer]] = []
+    for scope in searches:
+        last = None
+        for last in assistant.stream(question, region=scope.region, doc_id=scope.doc_id):
+            yield combine([*done, (scope, last)])
+        done.append((scope, last))
+
+
+def mask_key(key: str) -> str:
+    """An API key shown only by its prefix and last four characters (sk-…abcd)."""
+    if len(key) <= 8:
+        return "…" if key else ""
+    prefix = key[:3] if key[2:3] == "-" else ""
+    return f"{prefix}…{key[-4:]}"
+
+
+def llm_settings_markdown(backend_name: str | None) -> str:
+    """The LLM endpoint as the environment sets it, read-only, with the key masked."""
+    rows = [f"| 当前 | {html.escape(backend_name) if backend_name else '未启用：只依据原文作答（grounded）'} |"]
+    for name in LLM_SETTINGS:
+        value = os.environ.get(name, "")
+        shown = mask_key(value) if name.endswith("API_KEY") else value
+        rows.append(f"| `{name}` | {html.escape(shown) if shown else '（未设置）'} |")
+    return ("| 变量 | 值 |\n|---|---|\n" + "\n".join(rows) +
+            "\n\n这些设置从环境变量读取，修改后重启应用生效。")
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """RAG_AUTH=user:password turns on the login page; unset means open access."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not (sep and user and password):
+        raise ValueError("RAG_AUTH 的格式应为 user:password")
+    return user, password
+
+
+def highlight(text: str, needle: str) -> str:
+    """`text` as HTML with every occurrence of `needle` in <mark>; all of it escaped."""
+    if not needle:
+        return html.escape(text)
+    return f"<mark>{html.escape(needle)}</mark>".join(html.escape(part) for part in text.split(needle))
+
+
+def unit_tags(record: dict) -> str:
+    """Lead, cooperating and responsible units as coloured tags."""
+    kinds = (("lead_units", "牵头", "lead"), ("cooperating_units", "配合", "coop"), ("responsible_units", "负责", "resp"))
+    return "".join(f'<span class="tag {css}">{label} · {html.escape(to_simplified(u))}</span>'
+                   for key, label, css in kinds for u in record.get(key) or [])
+
+
+def citation_card(c: dict) -> str:
+    """One citation: document, clause path, region and units, then the clause with the quote marked."""
+    also = "".join(f'<div class="also">同见：{html.escape(a["source"])} {html.escape(a["path"])}</div>' for a in c["also"])
+    return (f'<div class="cite"><div class="cite-head">[{c["n"]}] 《{html.escape(c["title"])}》</div>'
+            f'<div class="cite-path">{html.escape(c["path"])}「{html.escape(to_simplified(c["clause_title"]))}」'
+            f'<span class="tag region">{html.escape(c["region"])}</span></div>'
+            f'<div>{unit_tags(c)}</div><div class="cite-text">{highlight(c["text"], c["quote"])}</div>{also}</div>')
+
+
+def status_markdown(answer: Answer, searches: list[Scope]) -> str:
+    """How the answer was made: mode, the reason for any fallback, time and search scope."""
+    mode = "+".join(MODES.get(m, m) for m in answer.mode.split("+"))
+    parts = [f"**模式**：{mode}", f"用时 {answer.timings_ms.get('total', 0):.0f} ms"]
+    labels = [s.label for s in searches if s.label]
+    if labels:
+        parts.append("范围：" + "、".join(labels))
+    if answer.refused:
+        parts.append("**语料中没有依据，未作答**")
+    text = " · ".join(parts)
+    if answer.notice:
+        text += f"\n\n> {'⚠️ ' if 'fallback' in answer.mode else ''}{html.escape(answer.notice)}"
+    return text
+
+
+def api_markdown(answer: Answer) -> str:
+    """The answer for API clients: its Markdown, then each citation with units and quote."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("\n---\n**引文**")
+    for c in answer.citations:
+        units = Assistant.units_sentence(c)
+        lines.append(f"\n[{c.n}] 《{c.title}》{c.path}「{to_simplified(c.clause_title)}」（{c.region}）"
+                     + (f" {units}" if units else "") + "\n\n> " + c.quote.replace("\n", "\n> "))
+    return "\n".join(lines)
+
+
+class Corpus:
+    """The clause tree of every indexed document, for the browser tab."""
+
+    def __init__(self, clauses: list[dict]) -> None:
+        self.clauses = clauses
+        self.by_id = {c["id"]: c for c in clauses}
+        # What a search matches: path, title, text and units, all in simplified script.
+        self.searchable = {c["id"]: to_simplified(" ".join([c["path"], c["title"], c["text_simplified"], *c["lead_units"],
+                                                           *c["cooperating_units"], *c["responsible_units"]]))
+                           for c in clauses}
+        self.documents: dict[str, dict] = {}
+        for c in clauses:
+            self.documents.setdefault(c["doc_id"], {"title": c["doc_title"], "region": c["region"], "kind": c["kind"],
+                                                    "source": c["source"]})
+
+    def doc_choices(self) -> list[tuple[str, str]]:
+        return [(f"{d['title']}（{d['region']}）", doc_id) for doc_id, d in self.documents.items()]
+
+    def clause_choices(self, doc_id: str) -> list[tuple[str, str]]:
+        return [(f"{c['path']}  {to_simplified(c['title'])}", c["id"]) for c in self.clauses if c["doc_id"] == doc_id]
+
+    def search(self, query: str) -> list[dict]:
+        """Clauses whose path, title, text or units contain the query, in either script."""
+        needle = to_simplified(query.strip())
+        return [c for c in self.clauses if needle in self.searchable[c["id"]]]
+
+    @staticmethod
+    def clause_html(c: dict, selected: bool = False, mark: str = "", expanded: bool = False) -> str:
+        """One clause of the tree, indented by depth; the selected one open and highlighted."""
+        depth = len(c["heading_path"])
+        title = "" if c["title"] == c["path"] else html.escape(to_simplified(c["title"]))
+        return (f'<div class="clause{" selected" if selected else ""}" style="margin-left: {depth * 1.2}em">'
+                f'<details{" open" if selected or expanded else ""}><summary>'
+                f'<span class="path">{html.escape(c["path"])}</span>{title} {unit_tags(c)}'
+                f'</summary><div class="clause-text">{highlight(c["text"], mark)}</div></details></div>')
+
+    def doc_head(self, doc_id: str) -> str:
+        d = self.documents[doc_id]
+        return (f'<div class="doc-head">《{html.escape(d["title"])}》 <span class="tag region">{html.escape(d["region"])}</span>'
+                f' {html.escape(d["kind"])} · {html.escape(d["source"])}</div>')
+
+    def tree_html(self, doc_id: str, selected_id: str | None = None, quote: str = "") -> str:
+        """A document's clause tree; the selected clause open, with the cited span marked."""
+        body = "".join(self.clause_html(c, c["id"] == selected_id, quote if c["id"] == selected_id else "")
+                       for c in self.clauses if c["doc_id"] == doc_id)
+        return self.doc_head(doc_id) + body
+
+    def results_html(self, query: str, matches: list[dict]) -> str:
+        """Search results grouped by document, each clause with the query marked."""
+        if not matches:
+            return f"<p>没有条款包含“{html.escape(query)}”。</p>"
+        parts = [f"<p>共 {len(matches)} 条条款包含“{html.escape(query)}”。在上方“条款”中选择一条，查看它在文档中的位置。</p>"]
+        current = None
+        for c in matches:
+            if c["doc_id"] != current:
+                current = c["doc_id"]
+                parts.append(self.doc_head(current))
+            shown = query.strip() if query.strip() in c["text"] else to_simplified(query.strip())
+            parts.append(self.clause_html(c, mark=shown, expanded=True))
+        return "".join(parts)
+
+
+def build(assistant: Assistant) -> gr.Blocks:
+    """The Blocks app around one loaded Assistant."""
+    corpus = Corpus(assistant.retriever.clauses)
+    titles = {doc_id: d["title"] for doc_id, d in corpus.documents.items()}
+    first_doc = next(iter(corpus.documents))
+
+    with gr.Blocks(title="方案助手", analytics_enabled=False) as demo:
+        # The browser's components are made first (placed in their tab below) so that the
+        # citation buttons of the chat and comparison tabs can open a clause in them.
+        doc_pick = gr.Dropdown(corpus.doc_choices(), value=first_doc, label="文档", elem_id="doc-pick", render=False)
+        clause_pick = gr.Dropdown(corpus.clause_choices(first_doc), value=None, label="条款", elem_id="clause-pick",
+                                  render=False)
+        search = gr.Textbox(label="搜索全部文档（文字或单位，回车搜索）", placeholder="例如：燃气、城管局、召集人",
+                            elem_id="clause-search", render=False)
+        tree = gr.HTML(corpus.tree_html(first_doc), elem_id="clause-tree", max_height=640, render=False)
+        browser_outputs = [doc_pick, clause_pick, search, tree]
+
+        def open_clause(clause_id: str, quote: str = "") -> tuple:
+            """Show a clause in its place: its document's tree, the clause open, the quote marked."""
+            doc_id = corpus.by_id[clause_id]["doc_id"]
+            return (gr.Tabs(selected="browser"), doc_id,
+                    gr.Dropdown(choices=corpus.clause_choices(doc_id), value=clause_id), "",
+                    corpus.tree_html(doc_id, clause_id, quote))
+
+        def citation_panel(state: gr.State) -> None:
+            """Citation cards, each with a button that opens the clause in the browser tab."""
+            @gr.render(inputs=state)
+            def show(citations: list[dict]) -> None:
+                if not citations:
+                    gr.Markdown("*暂无引文*")
+                for c in citations:
+                    gr.HTML(citation_card(c))
+                    clause_id = assistant.by_path[(c["doc_id"], c["path"])]["id"]
+                    button = gr.Button(f"在文档中查看 [{c['n']}] {c['path']}", size="sm")
+                    button.click(partial(open_clause, clause_id, c["quote"]), outputs=[tabs, *browser_outputs],
+                                 api_visibility="private").then(None, js=SCROLL_TO_CLAUSE)
+
+        gr.Markdown("## 方案助手\n依据平江县、沅江市、永州市的方案原文作答，每条回答都注明出处条款和牵头、配合单位；"
+                    "方案没有写的，会直接说明。")
+        with gr.Tabs(selected="chat") as tabs:
+            with gr.Tab("问答", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(elem_id="chat", show_label=False, height=520, feedback_options=None,
+                                             buttons=["copy"], placeholder="请输入关于方案内容的问题，例如下方的示例。")
+                        with gr.Row():
+                            question = gr.Textbox(elem_id="question", show_label=False, scale=5, max_lines=4,
+                                                  placeholder="输入问题，按回车提问")
+                            ask = gr.Button("提问", variant="primary", elem_id="ask", scale=1)
+                        with gr.Row():
+                            example_buttons = [gr.Button(q, size="sm") for q in EXAMPLES]
+                        with gr.Accordion("筛选范围", open=False):
+                            with gr.Row():
+                                region_filter = gr.Dropdown(list(REGIONS), multiselect=True, label="地区",
+                                                            info="可多选；每个地区分别作答")
+                                doc_filter = gr.Dropdown(corpus.doc_choices(), multiselect=True, label="文档",
+                                                         info="可多选；选了文档时按文档查找")
+                    with gr.Column(scale=2, elem_id="citations"):
+                        status = gr.Markdown("**模式**：—", elem_id="status")
+                        gr.Markdown("#### 引文")
+                        cited = gr.State([])
+                        citation_panel(cited)
+            with gr.Tab("对比", id="compare"):
+                with gr.Row():
+                    region_a = gr.Dropdown(list(REGIONS), value=REGIONS[0], label="地区甲", elem_id="region-a")
+                    region_b = gr.Dropdown(list(REGIONS), value=REGIONS[1], label="地区乙", elem_id="region-b")
+                    topic = gr.Textbox(label="主题", elem_id="topic", scale=2,
+                                       placeholder="例如：受污染耕地安全利用率、燃气整治由谁牵头")
+                compare = gr.Button("对比", variant="primary", elem_id="compare-btn")
+                compare_status = gr.Markdown()
+                compare_answer = gr.Markdown(elem_id="compare-answer")
+                with gr.Column(elem_id="compare-citations"):
+                    compare_cited = gr.State([])
+                    citation_panel(compare_cited)
+            with gr.Tab("文档浏览", id="browser"):
+                with gr.Row():
+                    doc_pick.render()
+                    clause_pick.render()
+                    search.render()
+                tree.render()
+            with gr.Tab("设置", id="settings"):
+                info = assistant.retriever.info
+                gr.Markdown("#### 大模型接口（只读）\n" + llm_settings_markdown(getattr(assistant.llm, "name", None)))
+                gr.Markdown(f"#### 索引\n{len(corpus.clauses)} 条条款，{len(corpus.documents)} 个文档；嵌入模型 "
+                            f"`{info['model']}`；建立于 {info['built_at']}。")
+
+        def respond(text: str, history: list[dict], regions: list[str], doc_ids: list[str]) -> Iterator[tuple]:
+            """Stream the answer into the chat; the citations and the mode follow with the final text."""
+            text = (text or "").strip()
+            if not text:
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
+            searches = scopes(regions, doc_ids, titles)
+            # The question is shown as typed: escaped, so markup in it is text, never HTML.
+            history = [*history, {"role": "user", "content": html.escape(text)},
+                       {"role": "assistant", "content": "正在查找…"}]
+            yield history, "", "正在查找…", gr.skip()
+            answer = None
+            for answer in stream_scoped(assistant, text, searches):
+                history[-1] = {"role": "assistant", "content": answer.answer.replace("<", "&lt;")}
+                yield history, gr.skip(), status_markdown(answer, searches), gr.skip()
+            yield history, gr.skip(), gr.skip(), [asdict(c) for c in answer.citations]
+
+        chat_inputs = [question, chatbot, region_filter, doc_filter]
+        chat_outputs = [chatbot, question, status, cited]
+        for trigger in (question.submit, ask.click):
+            trigger(respond, chat_inputs, chat_outputs, api_visibility="private")
+        for button, example in zip(example_buttons, EXAMPLES):
+            button.click(partial(str, example), outputs=question, api_visibility="private").then(
+                respond, chat_inputs, chat_outputs, api_visibility="private")
+
+        def run_compare(a: str, b: str, subject: str) -> Iterator[tuple]:
+            """The comparison table for two regions: the assistant tables any question naming two."""
+            subject = (subject or "").strip()
+            if not subject or a == b:
+                yield "请选择两个不同的地区并填写主题。", "", []
+                return
+            answer = None
+            for answer in assistant.stream(f"{a}和{b}{subject}"):
+                yield status_markdown(answer, [Scope(a), Scope(b)]), answer.answer.replace("<", "&lt;"), gr.skip()
+            yield gr.skip(), gr.skip(), [asdict(c) for c in answer.citations]
+
+        for trigger in (compare.click, topic.submit):
+            trigger(run_compare, [region_a, region_b, topic], [compare_status, compare_answer, compare_cited],
+                    api_visibility="private")
+
+        def pick_document(doc_id: str) -> tuple:
+            return doc_id, gr.Dropdown(choices=corpus.clause_choices(doc_id), value=None), "", corpus.tree_html(doc_id)
+
+        def pick_clause(clause_id: str | None, doc_id: str) -> tuple:
+            return open_clause(clause_id)[1:] if clause_id else pick_document(doc_id)
+
+        def run_search(query: str, doc_id: str) -> tuple:
+            if not query.strip():
+                return pick_document(doc_id)
+            matches = corpus.search(query)
+            choices = [(f"《{c['doc_title']}》{c['path']} {to_simplified(c['title'])}", c["id"]) for c in matches]
+            return doc_id, gr.Dropdown(choices=choices, value=None), gr.skip(), corpus.results_html(query, matches)
+
+        doc_pick.input(pick_document, doc_pick, browser_outputs, api_visibility="private")
+        clause_pick.input(pick_clause, [clause_pick, doc_pick], browser_outputs, api_visibility="private").then(
+            None, js=SCROLL_TO_CLAUSE)
+        search.submit(run_search, [search, doc_pick], browser_outputs, api_visibility="private")
+
+        def ask_api(question: str) -> str:
+            """Answer one question: Markdown with the cited clauses, for gradio_client scripts and the eval."""
+            return api_markdown([*assistant.stream(question)][-1])
+
+        gr.api(ask_api, api_name="ask")
+    return demo
+
+
+def load_assistant(llm: LLMBackend | None = None) -> Assistant:
+    """The assistant with models and index loaded, building the index first when there is none."""
+    from rag.index import IndexUnavailable, ingest
+    from rag.retrieve import Retriever
+
+    try:
+        retriever = Retriever()
+    except IndexUnavailable as exc:
+        print(f"{exc}\n正在建立索引（rag ingest）…", flush=True)
+        report = ingest(progress=sys.stderr.isatty())
+        for problem in report.problems:
+            print(f"{'错误' if problem.fatal else '注意'}: {problem.source}: {problem.message}", file=sys.stderr)
+        retriever = Retriever()
+    assistant = Assistant(retriever, llm=llm)
+    # Pay the one-time costs the first question would otherwise wait for: answering once loads
+    # jieba's tagger, and Gradio imports matplotlib around its first event.
+    assistant.ask(EXAMPLES[0])
+    with contextlib.suppress(ImportError):
+        import matplotlib  # noqa: F401
+    return assistant
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860) -> int:
+    """Load everything, open the port, print the ready line with the URL, and serve until stopped."""
+    from rag.index import IndexUnavailable
+
+    try:
+        auth = parse_auth(os.environ.get("RAG_AUTH"))
+        assistant = load_assistant(load_backend())
+    except (ValueError, IndexUnavailable) as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 2
+    demo = build(assistant)
+    demo.queue(default_concurrency_limit=CONCURRENCY)
+    _, url, _ = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True,
+                            show_error=True, footer_links=["api"], css=CSS)
+    print(f"方案助手已就绪：{url.rstrip('/')}（启动用时 {time.perf_counter() - STARTED:.1f} 秒）", flush=True)
+    demo.block_thread()
+    return 0
