@@ -34,3 +34,8 @@ def model_cache() -> Path:
 def embed_model() -> str | None:
     """A sentence-transformers name or local path that replaces the bundled e5 (RAG_EMBED_MODEL)."""
     return os.environ.get("RAG_EMBED_MODEL") or None
+
+
+def reranker() -> str | None:
+    """A local cross-encoder folder to rerank retrieval candidates with (RAG_RERANKER); off by default."""
+    return os.environ.get("RAG_RERANKER") or None

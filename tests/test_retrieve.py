@@ -56,3 +56,29 @@ def test_regions_in_question():
     assert regions_in("How about Yuanjiang?") == ["沅江市"]
     assert regions_in("冷水滩区专班") == ["永州市"]
     assert regions_in("长沙市的方案") == []
+
+
+def test_configured_reranker_orders_the_candidates(index_home, tmp_path, monkeypatch):
+    """The reranker hook with a real (tiny, random) cross-encoder folder built here."""
+    from sentence_transformers import CrossEncoder
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from rag import config
+    from rag.retrieve import Retriever
+
+    e5 = config.model_cache() / "multilingual-e5-small"
+    tokenizer = AutoTokenizer.from_pretrained(e5)
+    model = BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size + 10, hidden_size=32,
+                                                     num_hidden_layers=1, num_attention_heads=2,
+                                                     intermediate_size=64, num_labels=1))
+    folder = tmp_path / "reranker"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    monkeypatch.setenv("RAG_RERANKER", str(folder))
+    reranked = Retriever(index_home)
+    question = "平江县燃气整治由谁牵头"
+    hits = reranked.search(question, k=5)
+    assert len(hits) == 5
+    scores = CrossEncoder(str(folder)).predict([(question, h.clause["title"] + "\n" + h.clause["text_simplified"])
+                                                 for h in hits])
+    assert list(scores) == sorted(scores, reverse=True)
