@@ -18,7 +18,7 @@ import numpy as np
 from rag import config
 from rag.clean import to_simplified
 from rag.glossary import chinese_terms
-from rag.index import COLLECTION, IndexUnavailable, index_path, load_user_words, read_info, tokenize
+from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
 
 RRF_K = 60
 CANDIDATES = 60
@@ -76,8 +76,6 @@ class Retriever:
 
     def __init__(self, home: Path | None = None, encoder=None) -> None:
         import bm25s
-        import chromadb
-        from chromadb.config import Settings
 
         folder = index_path(home)
         info = read_info(home)
@@ -87,8 +85,6 @@ class Retriever:
             self.clauses: list[dict] = json.loads((folder / "clauses.json").read_text(encoding="utf-8"))
             load_user_words((folder / "user_words.txt").read_text(encoding="utf-8").split("\n"))
             self.bm25 = bm25s.BM25.load(str(folder / "bm25"))
-            client = chromadb.PersistentClient(path=str(folder / "chroma"), settings=Settings(anonymized_telemetry=False))
-            self.collection = client.get_collection(COLLECTION, embedding_function=None)
             self.document_frequency: dict[str, int] = json.loads((folder / "df.json").read_text(encoding="utf-8"))
             self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         except Exception as exc:  # any damage to the files means the same thing to the user
@@ -158,15 +154,18 @@ class Retriever:
         return mask
 
     def dense_ranking(self, question: str, mask: np.ndarray) -> list[int]:
-        vector = self.encoder.encode_queries([question])
-        if not mask.all():
-            # HNSW with a filter loses recall on a large, repetitive corpus (0.71 of the true top-20
-            # at 100×, eval/BENCHMARKS.md); scoring the allowed rows exactly is faster and exact.
-            allowed = np.flatnonzero(mask)
-            similarity = np.asarray(self.vectors[allowed] @ vector[0])
-            return [int(allowed[j]) for j in np.argsort(-similarity)[:CANDIDATES]]
-        result = self.collection.query(query_embeddings=vector, n_results=min(CANDIDATES, len(self.clauses)), include=[])
-        return [int(i) for i in result["ids"][0]]
+        """Clauses by cosine to the question, scored exactly over the allowed rows.
+
+        Chroma holds the same vectors, but its HNSW search is approximate: with a filter it found
+        0.71 of the true top-20 at 100× (eval/BENCHMARKS.md), and results could differ between
+        runs over one index. An exact dot product over the memory-mapped copy takes milliseconds
+        even at 38,700 clauses and always gives the same answer.
+        """
+        vector = self.encoder.encode_queries([question])[0]
+        allowed = np.flatnonzero(mask)
+        similarity = np.asarray(self.vectors[allowed] @ vector)
+        order = np.argsort(-similarity, kind="stable")[:CANDIDATES]
+        return [int(allowed[j]) for j in order]
 
     def lexical_ranking(self, question: str, mask: np.ndarray) -> list[int]:
         tokens = tokenize(question)

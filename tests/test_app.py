@@ -121,8 +121,9 @@ def test_browser_chat_citation_browser_compare_and_escaping(server):
         expect(page.locator("#clause-tree")).to_contain_text("《平江县打好安全生产翻身仗工作方案》")
         search = page.locator("#clause-search textarea")
         search.fill("召集人")
+        search.dispatch_event("input")  # let Gradio take the value before Enter submits it
         search.press("Enter")
-        expect(page.locator("#clause-tree")).to_contain_text("条条款包含“召集人”", timeout=10_000)
+        expect(page.locator("#clause-tree")).to_contain_text("条条款包含“召集人”", timeout=30_000)
 
         page.get_by_role("tab", name="对比").click()
         page.locator("#topic textarea").fill("受污染耕地安全利用率")
