@@ -8,7 +8,7 @@ def paths(hits):
     return [(h.clause["doc_id"], h.clause["path"]) for h in hits]
 
 
-def test_runs_offline():
+def test_runs_offline(retriever):
     assert os.environ["HF_HUB_OFFLINE"] == "1"
 
 
