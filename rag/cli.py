@@ -89,20 +89,37 @@ def _units_line_dict(record: dict) -> str:
     return _units_line(Clause(**{k: record[k] for k in Clause.__dataclass_fields__}))
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.answer import Assistant
+class UsageError(Exception):
+    """A problem the user can fix (no index, bad settings, bad input): printed, exit 2."""
+
+
+def _retriever():
     from rag.index import IndexUnavailable
     from rag.retrieve import Retriever
+
+    try:
+        return Retriever()
+    except IndexUnavailable as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _llm_backend(choice: str | None):
+    from rag.llm import load_backend
+
+    try:
+        return load_backend(choice)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answer import Assistant
 
     question = " ".join(args.question).strip()
     if not question:
         print("错误: 问题为空。请输入要查询的问题。", file=sys.stderr)
         return 2
-    try:
-        retriever = Retriever()
-    except IndexUnavailable as exc:
-        print(f"错误: {exc}", file=sys.stderr)
-        return 2
+    retriever = _retriever()
     if args.retrieve_only:
         hits = retriever.search(question, k=args.k, region=args.region, doc_id=args.doc)
         if args.json:
@@ -110,13 +127,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             _print_hits(hits)
         return 0
-    from rag.llm import load_backend
-
-    try:
-        backend = load_backend(args.llm)
-    except ValueError as exc:
-        print(f"错误: {exc}", file=sys.stderr)
-        return 2
+    backend = _llm_backend(args.llm)
     printed = ""
     for answer in Assistant(retriever, llm=backend).stream(question, region=args.region, doc_id=args.doc, k=args.k):
         if not args.json and answer.mode == "llm" and answer.answer.startswith(printed):
@@ -139,23 +150,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from rag import evaluate
     from rag.answer import Assistant
-    from rag.index import IndexUnavailable
-    from rag.retrieve import Retriever
 
     try:
         cases = evaluate.load_cases(Path(args.cases))
-        retriever = Retriever()
-    except (OSError, evaluate.CaseFileError, IndexUnavailable) as exc:
-        print(f"错误: {exc}", file=sys.stderr)
-        return 2
-    from rag.llm import load_backend
-
-    try:
-        backend = load_backend(args.llm)
-    except ValueError as exc:
-        print(f"错误: {exc}", file=sys.stderr)
-        return 2
-    assistant = Assistant(retriever, llm=backend)
+    except (OSError, evaluate.CaseFileError) as exc:
+        raise UsageError(str(exc)) from None
+    assistant = Assistant(_retriever(), llm=_llm_backend(args.llm))
     clause_text = lambda doc_id, path: (assistant.by_path.get((doc_id, path)) or {}).get("text")  # noqa: E731
     final = lambda q: [*assistant.stream(q)][-1].to_dict()  # noqa: E731 - the last streamed item is the answer
     rows = evaluate.run_cases(cases, final, clause_text)
@@ -251,7 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `rag ask … | head` ends quietly
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
