@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from rag.clean import to_simplified
 from rag.glossary import chinese_terms
-from rag.retrieve import REGION_NAMES, Hit, Retriever, regions_in
+from rag.retrieve import Hit, Retriever, regions_in, without_places
 from rag.units import Responsibility, find_responsibilities
 
 if TYPE_CHECKING:
@@ -115,6 +115,11 @@ def spans(text: str) -> list[tuple[int, int]]:
         else:
             merged.append((s, e))
     return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in merged]
+
+
+def is_table_row(clause: dict) -> bool:
+    """A 责任分解表 row: its responsibility is the row's own 牵头单位/责任单位 cells."""
+    return clause["responsibility"].startswith("牵头单位：")
 
 
 def longest_common_substring(a: str, b: str) -> int:
@@ -262,6 +267,12 @@ class Assistant:
             parts.append(f"负责单位：{simplified_units(c.responsible_units)}")
         return "；".join(parts)
 
+    @classmethod
+    def units_note(cls, c: Citation) -> str:
+        """The units in brackets after a label, or nothing for a clause that names none."""
+        units = cls.units_sentence(c)
+        return f"（{units}）" if units else ""
+
     # -- composing -------------------------------------------------------------------------
     def compose_lead(self, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]]:
         """Units of the best clause; another plan's clause on the same topic is shown beside it."""
@@ -269,15 +280,15 @@ class Assistant:
         if not with_units:
             return self.compose_general(hits, tokens)
         chosen = [with_units[0]]
-        if with_units[0].clause["responsibility"].startswith("牵头单位："):
+        if is_table_row(with_units[0].clause):
             # A table question (李适时 召集 哪几仗) may be answered by several rows.
-            chosen += [h for h in with_units[1:] if h.clause["responsibility"].startswith("牵头单位：")
+            chosen += [h for h in with_units[1:] if is_table_row(h.clause)
                        and self.retriever.coverage(tokens, h.clause["text_simplified"]) >= 0.99]
         else:
             chosen += self.other_plans(with_units[0], tokens)
         lines, citations = [], []
         for n, hit in enumerate(chosen, 1):
-            table_row = hit.clause["responsibility"].startswith("牵头单位：")
+            table_row = is_table_row(hit.clause)
             quote, units = (hit.clause["text"], None) if table_row else self.responsibility_quote(hit.clause, tokens)
             c = self.citation(n, hit, quote)
             if units:
@@ -339,7 +350,7 @@ class Assistant:
             if not re.search(r"\d", quote) or (citations and relevance < 0.5):
                 continue
             c = self.citation(len(citations) + 1, hit, quote)
-            units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) else ""
+            units = self.units_note(c)
             lines.append(f"{'根据' if not citations else '另据'}{self.label(c)}{units}：[{c.n}]\n\n> {quote}")
             citations.append(c)
             if len(citations) == 2:
@@ -355,10 +366,10 @@ class Assistant:
             relevance = self.retriever.clause_coverage(tokens, hit.clause)
             if citations and (relevance < 0.99 or len(citations) >= 5) and (relevance < 0.5 or len(citations) >= 3):
                 continue
-            table_row = hit.clause["responsibility"].startswith("牵头单位：")
+            table_row = is_table_row(hit.clause)
             quote = hit.clause["text"] if table_row else self.quote(hit.clause["text"], tokens)
             c = self.citation(len(citations) + 1, hit, quote)
-            units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) else ""
+            units = self.units_note(c)
             lines.append(f"{self.label(c)}{units}：[{c.n}]\n\n> {quote}")
             citations.append(c)
         return "\n\n".join(lines), citations
@@ -421,9 +432,7 @@ class Assistant:
 
     def compose_compare(self, question: str, sides: list[str], tokens: list[str], k: int) -> tuple[str, list[Citation], list[Hit]]:
         """One retrieval per side; a table with a row for the aspect and a citation in every cell."""
-        topic = to_simplified(question)
-        for name in sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True):
-            topic = topic.replace(name + "县", "").replace(name + "市", "").replace(name, "")
+        topic = without_places(to_simplified(question))
         wants_number = bool(re.search(r"多少|几|幾|比例|率|how many|how much|rate|percent", question, re.IGNORECASE))
         chinese = [t for t in tokens if CJK.search(t)]
         citations: list[Citation] = []
@@ -441,7 +450,7 @@ class Assistant:
             quote = self.fragment(self.quote(best.clause["text"], tokens, need_digit=wants_number), tokens)
             c = self.citation(len(citations) + 1, best, quote)
             citations.append(c)
-            units = f"（{self.units_sentence(c)}）" if self.units_sentence(c) and intent(question) == "lead" else ""
+            units = self.units_note(c) if intent(question) == "lead" else ""
             cells.append(f"《{c.title}》{c.path}：{quote}{units} [{c.n}]")
         aspect = (ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] if CJK.search(topic)
                   else "、".join(chinese_terms(question)[:4])) or "相关规定"

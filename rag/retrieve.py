@@ -50,6 +50,16 @@ def regions_in(question: str) -> list[str]:
     return found
 
 
+PLACE_NAMES = sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True)
+
+
+def without_places(text: str, filler: str = "") -> str:
+    """`text` with the corpus's place names (平江县, 沅江, 宁远…) replaced by `filler`."""
+    for name in PLACE_NAMES:
+        text = text.replace(name + "县", filler).replace(name + "市", filler).replace(name, filler)
+    return text
+
+
 @dataclass
 class Hit:
     """One ranked clause, with the other places the same text appears."""
@@ -127,9 +137,7 @@ class Retriever:
 
     def content_tokens(self, question: str) -> list[str]:
         """The words of a question that say what it is about (not where, not what kind of answer)."""
-        simplified = " ".join([to_simplified(question), *chinese_terms(question)])
-        for name in sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True):
-            simplified = simplified.replace(name + "县", " ").replace(name + "市", " ").replace(name, " ")
+        simplified = without_places(" ".join([to_simplified(question), *chinese_terms(question)]), " ")
         return [t for t in dict.fromkeys(tokenize(simplified))
                 if t not in GENERIC and not QUESTION_WORD.match(t) and not t.isdigit() and len(t) > 1]
 
