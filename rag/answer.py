@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from rag.clean import to_simplified
 from rag.glossary import chinese_terms
+from rag.parse import chinese_number
 from rag.retrieve import Hit, Retriever, regions_in, without_places
 from rag.units import Responsibility, find_responsibilities
 
@@ -47,6 +48,14 @@ INTENTS = (
                           re.IGNORECASE)),
     ("lead", re.compile(r"负责|負責|配合|责任单位|責任單位", re.IGNORECASE)),
 )
+# "哪六仗", "哪3个方面": a count of a section's items, and what the items are called.
+COUNTED = re.compile(r"[哪这這](?:(?P<digits>\d{1,2})|(?P<chinese>[一二三四五六七八九十]{1,2}))(?:个|個|项|項|大|条|條|类|類)?"
+                     r"(?P<noun>[\u4e00-\u9fff])?")
+# A condition on a number ("8个人", "3项") and a superlative ("最少", "最多") over a section's items.
+NUMBER_CONDITION = re.compile(r"(?<![\d.])(?P<number>\d+(?:\.\d+)?)\s*(?:个|名)?(?P<unit>人|项|家|条|个)")
+SUPERLATIVE = re.compile(r"最(?P<word>多|少|高|低|大|小)")
+LIST_QUESTION = re.compile(r"哪些|哪幾|哪几|which", re.IGNORECASE)
+UNIT_WORDS = ("人", "项", "家", "条")
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 ISSUE = re.compile(r"第\s*\d+\s*期")
 PINYIN_WORD = re.compile(
@@ -81,6 +90,7 @@ class Citation:
     text: str
     region: str = ""
     also: list[dict] = field(default_factory=list)
+    scope: str = "clause"  # "section": the clause with everything numbered under it (rag.sections)
 
 
 @dataclass
@@ -149,6 +159,17 @@ class Assistant:
             sorted({to_simplified(c["doc_title"]) for c in clauses}))
         self.by_path = {(c["doc_id"], c["path"]): c for c in clauses}
 
+    def record(self, doc_id: str, path: str, scope: str = "clause") -> dict | None:
+        """The clause a citation names, or with scope "section" the clause and everything under it."""
+        if scope == "section":
+            return self.retriever.sections.get((doc_id, path))
+        return self.by_path.get((doc_id, path))
+
+    def cited_text(self, doc_id: str, path: str) -> str | None:
+        """What a citation of `path` covers: a heading covers its numbered items (二、(二) covers 1.–15.)."""
+        found = self.record(doc_id, path, "section") or self.record(doc_id, path)
+        return found["text"] if found else None
+
     # -- answerability ---------------------------------------------------------------------
     def unknown_places(self, question: str) -> list[str]:
         """Places named in the question that the corpus never mentions."""
@@ -200,7 +221,10 @@ class Assistant:
         simplified = to_simplified(question).replace(" ", "")
         quoted = re.findall(r"《([^》]+)》", simplified)
         best, best_length = None, 3
-        for doc_id, title in sorted({(c["doc_id"], c["doc_title"]) for c in self.retriever.clauses}):
+        regions = regions_in(question)
+        for doc_id, title, region in sorted({(c["doc_id"], c["doc_title"], c["region"]) for c in self.retriever.clauses}):
+            if regions and region not in regions:
+                continue  # 沅江的安全守底方案 is 001, though 000 has the same title words
             key = re.sub(r"^(平江县|沅江市|永州市)", "", to_simplified(title))
             length = longest_common_substring(simplified, key)
             if quoted and not any(longest_common_substring(q, key) >= len(key) - 2 for q in quoted):
@@ -213,7 +237,8 @@ class Assistant:
     def citation(self, n: int, hit: Hit, quote: str) -> Citation:
         c = hit.clause
         return Citation(n, c["doc_id"], c["source"], c["doc_title"], c["path"], c["title"], c["lead_units"],
-                        c["cooperating_units"], c["responsible_units"], quote, c["text"], c["region"], hit.also)
+                        c["cooperating_units"], c["responsible_units"], quote, c["text"], c["region"], hit.also,
+                        "section" if "children" in c else "clause")
 
     def quote(self, text: str, tokens: list[str], need_digit: bool = False, limit: int = 400) -> str:
         """The exact span of `text` that covers the question: short texts whole; otherwise the
@@ -251,6 +276,12 @@ class Assistant:
             return sentence
         start, end = pieces[hits[0]][0], pieces[hits[-1]][1]
         return sentence[start:end].rstrip("，,；;").strip()
+
+    @staticmethod
+    def item_name(clause: dict) -> str:
+        """An item as listed: its path, and its title unless the path already says it (【县市区动态】道县)."""
+        title = to_simplified(clause["title"])
+        return clause["path"] if clause["path"].startswith("【") or clause["path"].endswith(title) else f"{clause['path']} {title}"
 
     @staticmethod
     def label(c: Citation) -> str:
@@ -374,8 +405,90 @@ class Assistant:
             citations.append(c)
         return "\n\n".join(lines), citations
 
+    def compose_across(self, question: str, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]] | None:
+        """Questions about all items of one section at once, answered by reading every item.
+
+        "哪些县市区的专班办公室是8个人" and "专班人数最少的是哪个县" cannot be answered from the
+        nearest clause: the answer is a filter over, or an extreme of, the numbers the section's
+        items state. Every item that qualifies is cited with the sentence that states its number.
+        """
+        simplified = to_simplified(question)
+        wanted = NUMBER_CONDITION.search(simplified)
+        extreme = SUPERLATIVE.search(simplified)
+        if not (wanted and LIST_QUESTION.search(question)) and not extreme:
+            return None
+        unit = wanted["unit"] if wanted else next((u for u in UNIT_WORDS if u in simplified), None)
+        section = self.retriever.parent_section(hits[0].clause) if unit else None
+        if section is None or len(section["children"]) < 3:
+            return None
+        stated = []  # (number, row, sentence)
+        for path in section["children"]:
+            row = self.by_path[(section["doc_id"], path)]
+            for start, end in spans(row["text"]):
+                sentence = row["text"][start:end]
+                found = re.search(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:个|名)?{re.escape(unit)}", to_simplified(sentence))
+                if found and self.retriever.coverage(tokens, to_simplified(sentence) + row["title"] + section["title"]) >= 0.5:
+                    stated.append((float(found[1]), row, sentence.strip()))
+                    break
+        if len(stated) < 3:
+            return None
+        if wanted:
+            chosen = [x for x in stated if x[0] == float(wanted["number"])]
+            head = f"共 {len(chosen)} 个符合（{wanted['number']}{unit}）："
+        else:
+            best = (max if extreme["word"] in ("多", "高", "大") else min)(x[0] for x in stated)
+            chosen = [x for x in stated if x[0] == best]
+            head = f"在写明数字的 {len(stated)} 项中，最{extreme['word']}的是："
+        name = section["path"] if section["path"].startswith("【") else f"{section['path']}「{to_simplified(section['title'])}」"
+        lines = [f"根据《{section['doc_title']}》{name}，{head}" if chosen else
+                 f"《{section['doc_title']}》{name}写明数字的 {len(stated)} 项中，没有一项是 {wanted['number']}{unit}。"]
+        citations = []
+        for n, (_, row, sentence) in enumerate(chosen or stated, 1):
+            c = self.citation(n, Hit(row, 0.0), sentence)
+            citations.append(c)
+            lines.append(f"{n}. {self.item_name(row)}：{sentence} [{n}]")
+        silent = [to_simplified(self.by_path[(section["doc_id"], p)]["title"]) for p in section["children"]
+                  if p not in {row["path"] for _, row, _ in stated}]
+        if silent:
+            lines.append(f"（{'、'.join(silent)}没有写明这一数字。）")
+        return "\n".join(lines), citations
+
+    def asked_section(self, question: str, doc_id: str, hits: list[Hit]) -> dict | None:
+        """The section a structure question is about: one it names (深化专项整治, 【县市区动态】),
+        or one with as many items as it counts (哪六仗 → the six rows whose names say 仗)."""
+        sections = [s for s in self.retriever.sections.values() if s["doc_id"] == doc_id]
+        simplified = to_simplified(question)
+        ranks = {(h.clause["doc_id"], h.clause["path"]): r for r, h in enumerate(hits)}
+
+        def nearness(section: dict) -> int:
+            """How early the retriever found something inside the section (lower is nearer)."""
+            inside = [r for (d, p), r in ranks.items() if d == doc_id and p.startswith(section["path"])]
+            return min(inside, default=len(hits))
+
+        named = [s for s in sections if len(s["title"]) >= 2 and to_simplified(s["title"]) in simplified]
+        if named:
+            return min(named, key=lambda s: (-len(s["title"]), nearness(s)))
+        counted = COUNTED.search(simplified)
+        if counted is None:
+            return None
+        number = int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"])
+        noun = counted["noun"] or ""
+        fits = []
+        for section in sections:
+            if len(section["children"]) != number:
+                continue
+            titles = [to_simplified(self.by_path[(doc_id, p)]["title"]) for p in section["children"]]
+            share = sum(noun in t for t in titles) / number if noun else 1.0
+            if share >= 0.5:
+                fits.append((-share, nearness(section), section["path"], section))
+        return min(fits, key=lambda f: f[:3])[3] if fits else None
+
     def compose_structure(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
-        """The parts of a document (or of the section the question names), each cited."""
+        """The parts of a document (or of the section the question names), each cited.
+
+        A section is cited first as a whole, so the count and the list can be checked against
+        one passage; then each part is cited as its own clause.
+        """
         doc_id = self.named_document(question) or hits[0].clause["doc_id"]
         clauses = [c for c in self.retriever.clauses if c["doc_id"] == doc_id]
         simplified = to_simplified(question)
@@ -383,41 +496,28 @@ class Assistant:
         if "附件" in simplified and annex_list:
             c = self.citation(1, Hit(annex_list, 0.0), annex_list["text"])
             return f"《{c.title}》的附件：[1]\n\n> " + c.quote.replace("\n", "\n> "), [c]
-        named = [c for c in clauses if len(c["title"]) >= 2 and to_simplified(c["title"]) in simplified
-                 and c["title"] not in ("引言", "通知", "报头")]
-        sections = list(dict.fromkeys(m.group(0) for c in clauses if (m := re.match(r"【[^】]+】", c["path"]))))
-        parent = max(named, key=lambda c: len(c["title"]), default=None)
-        section = next((x for x in sections if x.strip("【】") in simplified), None)
-        if section:
-            children = [c for c in clauses if c["path"].startswith(section) and c["path"] != section]
-            head = f"《{clauses[0]['doc_title']}》{section}"
-        elif parent and any(self.is_child(c, parent) for c in clauses):
-            children = [parent] + [c for c in clauses if self.is_child(c, parent)]
-            head = f"《{parent['doc_title']}》{parent['path']}「{to_simplified(parent['title'])}」"
-        elif sections:
-            children = [next(c for c in clauses if c["path"].startswith(x)) for x in sections]
-            head = f"《{clauses[0]['doc_title']}》的栏目"
+        section = self.asked_section(question, doc_id, hits)
+        columns = list(dict.fromkeys(m.group(0) for c in clauses if (m := re.match(r"【[^】]+】", c["path"]))))
+        citations: list[Citation] = []
+        if section is not None:
+            parts = [self.by_path[(doc_id, p)] for p in section["children"]]
+            whole = self.citation(1, Hit(section, 0.0), section["text"].split("\n", 1)[0])
+            citations.append(whole)
+            name = section["path"] if section["path"].startswith("【") else f"{section['path']}「{to_simplified(section['title'])}」"
+            head = f"《{whole.title}》{name}共 {len(parts)} 项：[1]"
+        elif columns:
+            parts = [self.retriever.sections.get((doc_id, x)) or self.by_path[(doc_id, x)] for x in columns]
+            head = f"《{clauses[0]['doc_title']}》的栏目共 {len(parts)} 项："
         else:
-            children = [c for c in clauses if c["annex"] is None and re.fullmatch(r"[一二三四五六七八九十]+、", c["path"])]
-            head = f"《{clauses[0]['doc_title']}》"
-        citations = []
-        parts = children[1:] if children and children[0] is parent else children
-        lines = [f"{head}共 {len(parts)} 项：" + (" [1]" if parts is not children else "")]
-        if parts is not children:
-            citations.append(self.citation(1, Hit(parent, 0.0), parent["title"] if parent["title"] in parent["text"] else parent["text"][:40]))
-        for number, child in enumerate(parts, 1):
+            parts = [c for c in clauses if c["annex"] is None and re.fullmatch(r"[一二三四五六七八九十]+、", c["path"])]
+            head = f"《{clauses[0]['doc_title']}》共 {len(parts)} 项："
+        lines = [head]
+        for number, part in enumerate(parts, 1):
             n = len(citations) + 1
-            quote = child["title"] if child["title"] in child["text"] else child["text"][:40]
-            citations.append(self.citation(n, Hit(child, 0.0), quote))
-            name = child["path"] if child["path"].startswith("【") else f"{child['path']} {to_simplified(child['title'])}"
-            lines.append(f"{number}. {name} [{n}]")
+            quote = part["title"] if part["title"] in part["text"] else part["text"][:40]
+            citations.append(self.citation(n, Hit(part, 0.0), quote))
+            lines.append(f"{number}. {self.item_name(part)} [{n}]")
         return "\n".join(lines), citations
-
-    @staticmethod
-    def is_child(clause: dict, parent: dict) -> bool:
-        return (clause["annex"] == parent["annex"] and clause["path"] != parent["path"]
-                and clause["path"].startswith(parent["path"])
-                and len(clause["heading_path"]) == len(parent["heading_path"]) + 1)
 
     def compose_metadata(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]] | None:
         """Document number and date, from the document's own cover (通知 / 报头) when it has one."""
@@ -478,6 +578,10 @@ class Assistant:
         hits = [] if compare else self.retriever.search(question, k=k, region=region, doc_id=doc_id)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         composed = None
+        counted = COUNTED.search(to_simplified(question))
+        if kind == "general" and hits and counted and counted["noun"] and self.asked_section(
+                question, self.named_document(question) or hits[0].clause["doc_id"], hits):
+            kind = "structure"  # 哪六仗: the items of the section that has six of them
         if kind == "metadata" and not self.named_document(question):
             kind = intent(INTENTS[0][1].sub("", question))  # about a document the corpus only mentions
         if reason is None and not compare and kind == "metadata" and hits:
@@ -500,6 +604,8 @@ class Assistant:
             body, citations = composed
         elif kind == "structure":
             body, citations = self.compose_structure(question, hits)
+        elif across := self.compose_across(question, hits, tokens):
+            body, citations = across
         elif kind == "lead":
             body, citations = self.compose_lead(hits, tokens)
         elif kind == "number":
@@ -514,7 +620,7 @@ class Assistant:
 
     def ranked(self, citations: list[Citation], hits: list[Hit]) -> list[dict]:
         """The clauses the answer was built from, best first: the cited ones, then the rest."""
-        cited = [Hit(self.by_path[(c.doc_id, c.path)], 0.0, also=c.also) for c in citations]
+        cited = [Hit(self.record(c.doc_id, c.path, c.scope), 0.0, also=c.also) for c in citations]
         keys = {(c.doc_id, c.path) for c in citations}
         scores = {(h.clause["doc_id"], h.clause["path"]): h.score for h in hits}
         for hit in cited:

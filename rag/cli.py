@@ -156,9 +156,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, evaluate.CaseFileError) as exc:
         raise UsageError(str(exc)) from None
     assistant = Assistant(_retriever(), llm=_llm_backend(args.llm))
-    clause_text = lambda doc_id, path: (assistant.by_path.get((doc_id, path)) or {}).get("text")  # noqa: E731
     final = lambda q: [*assistant.stream(q)][-1].to_dict()  # noqa: E731 - the last streamed item is the answer
-    rows = evaluate.run_cases(cases, final, clause_text)
+    rows = evaluate.run_cases(cases, final, assistant.cited_text)
     metrics = evaluate.by_category(rows)
     baseline = None
     if args.baseline == "naive":

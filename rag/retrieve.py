@@ -19,6 +19,7 @@ from rag import config
 from rag.clean import to_simplified
 from rag.glossary import chinese_terms
 from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
+from rag.sections import build_sections
 
 RRF_K = 60
 CANDIDATES = 60
@@ -120,6 +121,12 @@ class Retriever:
         self.twins: dict[str, list[int]] = {}
         for i, clause in enumerate(self.clauses):
             self.twins.setdefault(clause["text_key"], []).append(i)
+        self.sections = {(s["doc_id"], s["path"]): s for s in build_sections(self.clauses)}
+        self.section_above = {(s["doc_id"], child): s for s in self.sections.values() for child in s["children"]}
+
+    def parent_section(self, clause: dict) -> dict | None:
+        """The section a clause is a direct item of (宁远县 → 【县市区动态】), if any."""
+        return self.section_above.get((clause["doc_id"], clause["path"]))
 
     def rerank(self, question: str, scores: dict[int, float]) -> None:
         """Order the fused candidates by a cross-encoder's scores (when RAG_RERANKER names one).

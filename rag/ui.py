@@ -273,7 +273,10 @@ def build(assistant: Assistant) -> gr.Blocks:
                     gr.Markdown("*暂无引文*")
                 for c in citations:
                     gr.HTML(citation_card(c))
-                    clause_id = assistant.by_path[(c["doc_id"], c["path"])]["id"]
+                    # A column with no heading clause of its own (【县市区动态】) opens at its first item.
+                    opened = assistant.record(c["doc_id"], c["path"]) or assistant.record(
+                        c["doc_id"], assistant.record(c["doc_id"], c["path"], "section")["children"][0])
+                    clause_id = opened["id"]
                     button = gr.Button(f"在文档中查看 [{c['n']}] {c['path']}", size="sm")
                     button.click(partial(open_clause, clause_id, c["quote"]), outputs=[tabs, *browser_outputs],
                                  api_visibility="private").then(None, js=SCROLL_TO_CLAUSE)

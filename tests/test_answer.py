@@ -16,7 +16,7 @@ def assistant(retriever):
 
 def assert_citations_resolve(assistant, answer):
     for c in answer.citations:
-        clause = assistant.by_path[(c.doc_id, c.path)]
+        clause = assistant.record(c.doc_id, c.path, c.scope)
         assert c.quote and c.quote in clause["text"], (c.path, c.quote)
         assert f"《{c.title}》" in answer.answer and c.path in answer.answer
 
@@ -91,6 +91,39 @@ def test_structure_question_lists_the_parts(assistant):
     answer = assistant.ask("平江县安全守底行动实施方案由哪几个部分组成？")
     for part in ("工作目标", "工作任务", "推进机制"):
         assert part in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
+def test_section_answer_cites_the_whole_section_then_each_item(assistant):
+    answer = assistant.ask("平江翻身仗方案“深化专项整治”部分一共列了多少项？")
+    assert "二、(二)「深化专项整治」共 15 项" in answer.answer
+    whole, *items = answer.citations
+    assert (whole.path, whole.scope, len(items)) == ("二、(二)", "section", 15)
+    assert "15.其他行业领域" in answer.retrieved[0]["text"]  # the section as retrieved holds every item
+    assert items[2].path == "二、(二)3" and items[2].scope == "clause"
+    assert_citations_resolve(assistant, answer)
+
+
+def test_counted_items_are_found_by_their_count_and_name(assistant):
+    answer = assistant.ask("平江打好发展“六仗”具体是哪六仗？")
+    assert "共 6 项" in answer.answer
+    for name in ("经济增长主动仗", "科技创新攻坚仗", "优化发展环境持久仗", "防范化解风险阻击仗", "安全生产翻身仗", "重点民生保障仗"):
+        assert name in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
+def test_filter_over_a_sections_items(assistant):
+    answer = assistant.ask("专报里哪些县市区的专班办公室是8个人？")
+    assert [c.clause_title for c in answer.citations] == ["冷水滩区", "道县", "江永县"]
+    assert "宁远县" not in answer.answer  # 9 people
+    assert "零陵区、金洞管理区、回龙圩管理区没有写明" in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
+def test_extreme_over_a_sections_items(assistant):
+    answer = assistant.ask("永州各县市区里，专班办公室人数最少的是哪个？")
+    assert [c.clause_title for c in answer.citations] == ["蓝山县"]
+    assert "3人" in answer.citations[0].quote
     assert_citations_resolve(assistant, answer)
 
 
