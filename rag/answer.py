@@ -308,7 +308,9 @@ class Assistant:
     def compose_lead(self, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]]:
         """Units of the best clause; another plan's clause on the same topic is shown beside it."""
         with_units = [h for h in hits if h.clause["lead_units"] or h.clause["cooperating_units"] or h.clause["responsible_units"]]
-        if not with_units:
+        coverage = lambda hit: self.retriever.clause_coverage(tokens, hit.clause)  # noqa: E731
+        if not with_units or coverage(with_units[0]) < coverage(hits[0]) - 0.2:
+            # The clause that answers names a person's post (常务副县长总牵头), not a unit.
             return self.compose_general(hits, tokens)
         chosen = [with_units[0]]
         if is_table_row(with_units[0].clause):
