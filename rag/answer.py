@@ -326,7 +326,9 @@ class Assistant:
             c = self.citation(n, hit, quote)
             if units:
                 c.lead_units, c.cooperating_units, c.responsible_units = units.lead_units, units.cooperating_units, units.responsible_units
-            lines.append(f"{'根据' if n == 1 else '另据'}{self.label(c)}：{self.units_sentence(c) or '未写明牵头或负责单位'}。[{n}]\n\n> {quote}")
+            scope = f"{to_simplified(units.topic)}方面，" if units and units.topic else ""
+            lines.append(f"{'根据' if n == 1 else '另据'}{self.label(c)}：{scope}{self.units_sentence(c) or '未写明牵头或负责单位'}。"
+                         f"[{n}]\n\n> {quote}")
             citations.append(c)
         return "\n\n".join(lines), citations
 

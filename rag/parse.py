@@ -281,7 +281,8 @@ def _clause(node: _Node, document: Document, seen: set[str]) -> Clause:
         clause.responsibility = f"牵头单位：{lead}；责任单位：{duty}" if lead or duty else ""
         return clause
     found = find_responsibilities(text)
-    for item in found:
+    # (城市黑臭水体住建部门牵头) is scoped to its topic; the clause's own units are the others'.
+    for item in [f for f in found if not f.topic] or found:
         clause.lead_units += [u for u in item.lead_units if u not in clause.lead_units]
         clause.cooperating_units += [u for u in item.cooperating_units if u not in clause.cooperating_units]
         clause.responsible_units += [u for u in item.responsible_units if u not in clause.responsible_units]

@@ -24,6 +24,21 @@ SEPARATORS = "、，,；;"
 JOINERS = re.compile(r"(?<=[局办辦会會委院队隊心部站行司所厅廳组組室联聯社])及|会同|會同|和(?=各)")
 
 
+# "城市黑臭水體住建部門牽頭": a topic written in front of the department that leads it.
+DEPARTMENT_STEMS = ("住建", "住房城乡建设", "生态环境", "水利", "农业农村", "自然资源", "公安", "应急", "财政", "发改", "教育",
+                    "卫健", "交通运输", "交通", "城管", "市场监管", "林业", "民政", "商务", "文旅", "人社", "工信", "科工信")
+TOPIC_LED = re.compile(rf"^(?P<topic>.{{2,}}?)(?P<unit>(?:{'|'.join(DEPARTMENT_STEMS)})部门)$")
+
+
+def split_topic(name: str) -> tuple[str, str]:
+    """城市黑臭水体住建部门 → (城市黑臭水体, 住建部门); 县级住建部门 and 市住建部门 have no topic."""
+    match = TOPIC_LED.match(to_simplified(name))
+    if match is None or match["topic"][-1] in "省市县区级各":
+        return "", name
+    cut = match.start("unit")  # the simplified form has the same length, so cut the original there
+    return name[:cut], name[cut:]
+
+
 @dataclass
 class Responsibility:
     """One parenthetical and the units it names, with its span in the clause text."""
@@ -34,6 +49,7 @@ class Responsibility:
     lead_units: list[str] = field(default_factory=list)
     cooperating_units: list[str] = field(default_factory=list)
     responsible_units: list[str] = field(default_factory=list)
+    topic: str = ""  # what the units are in charge of, when the parenthetical says (城市黑臭水体)
 
 
 def split_units(segment: str) -> list[str]:
@@ -68,6 +84,9 @@ def parse_parenthetical(content: str) -> Responsibility | None:
     for match in matches:
         names = split_units(bare[previous_end : match.start()])
         previous_end = match.end()
+        for i, name in enumerate(names):
+            topic, names[i] = split_topic(name)
+            result.topic = result.topic or topic
         if not names:
             continue
         if match.group("lead"):

@@ -142,3 +142,11 @@ def test_clause_json_keys(clauses):
     assert keys == {"id", "doc_id", "source", "annex", "path", "heading_path", "title", "text",
                     "text_simplified", "lead_units", "cooperating_units", "responsible_units", "responsibility"}
     json.dumps(clauses["pj-fanshen"][0].to_dict(), ensure_ascii=False)
+
+
+def test_topic_scoped_lead_is_not_the_clauses_lead(clause):
+    # 001 二、(四)2: (城市黑臭水體住建部門牽頭) covers one sentence; the clause closes with its own units.
+    water = clause("yj-shoudi", "二、(四)2")
+    assert water.lead_units == ["益陽市生態環境局沅江分局"]
+    assert water.cooperating_units == ["市水利局", "市住建局"]
+    assert "（城市黑臭水體住建部門牽頭）" in water.responsibility

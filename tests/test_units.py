@@ -75,3 +75,10 @@ def test_normalized_names_meet():
     assert normalize_unit("市財政局") == "财政局"
     assert normalize_unit("岳阳市生态环境局平江分局") == normalize_unit("市生态环境局平江分局")
     assert normalize_unit("县委组织部") == "县委组织部"
+
+
+def test_topic_written_before_the_leading_department():
+    # 001 二、(四)2: the parenthetical names what the department leads, then the department.
+    found = find_responsibilities("積極配合上級強化監督黑臭水體檢查工作（城市黑臭水體住建部門牽頭）。")
+    assert (found[0].topic, found[0].lead_units) == ("城市黑臭水體", ["住建部門"])
+    assert find_responsibilities("（县级住建部门牵头）")[0].lead_units == ["县级住建部门"]
