@@ -56,6 +56,10 @@ NUMBER_CONDITION = re.compile(r"(?<![\d.])(?P<number>\d+(?:\.\d+)?)\s*(?:个|名
 SUPERLATIVE = re.compile(r"最(?P<word>多|少|高|低|大|小)")
 LIST_QUESTION = re.compile(r"哪些|哪幾|哪几|which", re.IGNORECASE)
 UNIT_WORDS = ("人", "项", "家", "条")
+TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")
+DOCUMENT_NAME = re.compile(r"[\w“”\"]*?(?:方案|专报)的?")
+PLAN_PARTS = ("目标",)  # tasks and mechanisms mention topics everywhere; 工作目标 is one part
+TITLE_MARKS = re.compile(r"[“”\"「」『』‘’《》]")
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 ISSUE = re.compile(r"第\s*\d+\s*期")
 PINYIN_WORD = re.compile(
@@ -220,18 +224,29 @@ class Assistant:
         """The corpus document a question names by (part of) its title, e.g. 翻身仗方案 → 002."""
         simplified = to_simplified(question).replace(" ", "")
         quoted = re.findall(r"《([^》]+)》", simplified)
+        bare = TITLE_MARKS.sub("", simplified)
         best, best_length = None, 3
         regions = regions_in(question)
         for doc_id, title, region in sorted({(c["doc_id"], c["doc_title"], c["region"]) for c in self.retriever.clauses}):
             if regions and region not in regions:
                 continue  # 沅江的安全守底方案 is 001, though 000 has the same title words
-            key = re.sub(r"^(平江县|沅江市|永州市)", "", to_simplified(title))
-            length = longest_common_substring(simplified, key)
-            if quoted and not any(longest_common_substring(q, key) >= len(key) - 2 for q in quoted):
+            key = TITLE_MARKS.sub("", re.sub(r"^(平江县|沅江市|永州市)", "", to_simplified(title)))
+            length = longest_common_substring(bare, key)
+            if length <= best_length:  # a short name: 六仗方案 names 003 by the words only its title has
+                core = TITLE_FILLER.sub("", key)
+                shared = longest_common_substring(bare, core)
+                length = shared + 2 if shared >= min(3, len(core)) else length
+            if quoted and not any(longest_common_substring(TITLE_MARKS.sub("", q), key) >= len(key) - 2 for q in quoted):
                 continue  # 《…》 names some other document, one the corpus only mentions
             if length > best_length and re.search(r"方案|专报", simplified):
                 best, best_length = doc_id, length
         return best
+
+    def compared_documents(self, question: str) -> list[str]:
+        """Two or more documents a question sets side by side ("六仗总体方案的目标和翻身仗方案的目标")."""
+        parts = re.split(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus", to_simplified(question))
+        named = [self.named_document(part) for part in parts if re.search(r"方案|专报", part)]
+        return list(dict.fromkeys(d for d in named if d))
 
     # -- quoting ---------------------------------------------------------------------------
     def citation(self, n: int, hit: Hit, quote: str) -> Citation:
@@ -534,28 +549,50 @@ class Assistant:
         c = self.citation(1, Hit(cover, 0.0), quote)
         return f"根据《{c.title}》{c.path}：[1]\n\n> " + quote.replace("\n", "\n> "), [c]
 
-    def compose_compare(self, question: str, sides: list[str], tokens: list[str], k: int) -> tuple[str, list[Citation], list[Hit]]:
-        """One retrieval per side; a table with a row for the aspect and a citation in every cell."""
+    def compose_compare(self, question: str, sides: list[str], tokens: list[str], k: int,
+                        documents: list[str] | None = None) -> tuple[str, list[Citation], list[Hit]]:
+        """One retrieval per side; a table with a row for the aspect and a citation in every cell.
+
+        Sides are regions (平江 vs 沅江) or, within one region, documents (六仗总体方案 vs 翻身仗方案).
+        """
         topic = without_places(to_simplified(question))
         wants_number = bool(re.search(r"多少|几|幾|比例|率|how many|how much|rate|percent", question, re.IGNORECASE))
         chinese = [t for t in tokens if CJK.search(t)]
+        # A question about 目标 is answered from each plan's 工作目标, not from a task that mentions the topic.
+        parts_asked = [w for w in PLAN_PARTS if w in to_simplified(question)]
         citations: list[Citation] = []
         cells, per_side = [], []
-        # Compare like with like: 平江's 实施方案 with 沅江's 实施方案 when both regions have one.
-        kinds_by_side = [{c["kind"] for c in self.retriever.clauses if c["region"] == side} for side in sides]
-        common = sorted(set.intersection(*kinds_by_side)) if kinds_by_side else []
-        for side in sides:
-            hits = self.retriever.search(topic, k=k, region=side, kind=common or None)
+        if documents:
+            titles = {c["doc_id"]: c["doc_title"] for c in self.retriever.clauses}
+            sides = [f"《{titles[d]}》" for d in documents]
+            filters = [{"doc_id": d} for d in documents]
+            # What is compared, without the documents' names ("六仗总体方案的", "翻身仗方案的").
+            topic = DOCUMENT_NAME.sub("", topic)
+            named = TITLE_MARKS.sub("", to_simplified("".join(titles[d] for d in documents)))
+            chinese = [t for t in chinese if t not in named]
+        else:
+            # Compare like with like: 平江's 实施方案 with 沅江's 实施方案 when both regions have one.
+            kinds_by_side = [{c["kind"] for c in self.retriever.clauses if c["region"] == side} for side in sides]
+            common = sorted(set.intersection(*kinds_by_side)) if kinds_by_side else []
+            filters = [{"region": side, "kind": common or None} for side in sides]
+        for side, where in zip(sides, filters):
+            hits = self.retriever.search(topic, k=k, **where)
+            if documents:  # 003 附件6 repeats 002: on 003's side it is 002's text, not 003's
+                others = set(documents) - {where["doc_id"]}
+                hits = [h for h in hits if h.clause["annex"] is None or not any(
+                    self.retriever.clauses[j]["doc_id"] in others for j in self.retriever.twins[h.clause["text_key"]])]
             per_side.append(hits)
-            best = next((h for h in hits if not chinese or self.retriever.clause_coverage(chinese, h.clause) >= 0.5), None)
+            relevant = [h for h in hits if not chinese or self.retriever.clause_coverage(chinese, h.clause) >= 0.5]
+            in_part = [h for h in relevant if any(w in to_simplified(" ".join(h.clause["heading_path"] + [h.clause["title"]]))
+                                                  for w in parts_asked)]
+            best = next(iter(in_part or relevant), None)
             if best is None:
                 cells.append("未规定")
                 continue
             quote = self.fragment(self.quote(best.clause["text"], tokens, need_digit=wants_number), tokens)
             c = self.citation(len(citations) + 1, best, quote)
             citations.append(c)
-            units = self.units_note(c) if intent(question) == "lead" else ""
-            cells.append(f"《{c.title}》{c.path}：{quote}{units} [{c.n}]")
+            cells.append(f"《{c.title}》{c.path}：{quote}{self.units_note(c)} [{c.n}]")
         aspect = (ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] if CJK.search(topic)
                   else "、".join(chinese_terms(question)[:4])) or "相关规定"
         table = ["| 方面 | " + " | ".join(sides) + " |", "|---" * (len(sides) + 1) + "|",
@@ -578,7 +615,8 @@ class Assistant:
         reason = self.refusal_reason(question)
         sides = [region] if region else regions_in(question)
         kind = intent(question)
-        compare = len(sides) >= 2 and not doc_id and kind not in ("structure", "metadata")
+        documents = self.compared_documents(question) if len(sides) < 2 and not doc_id else []
+        compare = (len(sides) >= 2 or len(documents) >= 2) and not doc_id and kind not in ("structure", "metadata")
         hits = [] if compare else self.retriever.search(question, k=k, region=region, doc_id=doc_id)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         composed = None
@@ -603,7 +641,7 @@ class Assistant:
             return Answer(question, text, True, retrieved=[h.to_dict() for h in hits],
                           timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
         if compare:
-            body, citations, hits = self.compose_compare(question, sides, tokens, k)
+            body, citations, hits = self.compose_compare(question, sides, tokens, k, documents if len(documents) >= 2 else None)
         elif composed:
             body, citations = composed
         elif kind == "structure":

@@ -50,6 +50,21 @@ def test_comparison_table(assistant):
     assert_citations_resolve(assistant, answer)
 
 
+def test_two_documents_of_one_region_compared(assistant):
+    answer = assistant.ask("平江六仗总体方案的安全生产目标和安全生产翻身仗方案的目标，在自然灾害方面怎么表述？")
+    assert answer.answer.startswith("| 方面 | 《平江县打好发展“六仗”总体方案》 | 《平江县打好安全生产翻身仗工作方案》 |")
+    # Each side from its own plan's 目标 part; 003's copy of 002 (附件6) is not 003's side.
+    assert [(c.doc_id, c.path) for c in answer.citations] == [("pj-liuzhang", "二、(五)"), ("pj-fanshen", "一、")]
+    assert_citations_resolve(assistant, answer)
+
+
+def test_comparison_cells_name_the_units(assistant):
+    answer = assistant.ask("防止新增隐性债务这项任务，平江和沅江的责任安排有什么不同？")
+    row = answer.answer.splitlines()[2]
+    assert "县财政局" in row and "牵头单位：市财政局" in row
+    assert_citations_resolve(assistant, answer)
+
+
 def test_sentence_level_responsibility(assistant):
     answer = assistant.ask("德字1号油茶自花授粉试验是平江哪个部门牵头？")
     assert answer.citations[0].lead_units == ["林业局"]
