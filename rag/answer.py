@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from rag.clean import to_simplified
 from rag.glossary import chinese_terms
 from rag.parse import chinese_number
-from rag.retrieve import Hit, Retriever, regions_in, without_places
+from rag.retrieve import PLACE_NAMES, Hit, Retriever, regions_in, without_places
 from rag.units import Responsibility, find_responsibilities
 
 if TYPE_CHECKING:
@@ -60,6 +60,13 @@ TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专
 DOCUMENT_NAME = re.compile(r"[\w“”\"]*?(?:方案|专报)的?")
 PLAN_PARTS = ("目标",)  # tasks and mechanisms mention topics everywhere; 工作目标 is one part
 TITLE_MARKS = re.compile(r"[“”\"「」『』‘’《》]")
+# "宁远县安全守底行动实施方案定了哪些目标": a county's own plan, which the corpus only reports on.
+COUNTY_PLAN = re.compile(r"(?P<place>(?:冷水滩|零陵|祁阳|东安|双牌|道|江华|江永|宁远|新田|蓝山)(?:县|区|市)|(?:金洞|回龙圩)管理区|永州经开区)"
+                         r"[^，,。？?]{0,12}方案")
+PLAN_CONTENT = re.compile(r"目标|任务|措施|要求|规定|内容|牵头|负责|指标")
+PLAN_STATUS = re.compile(r"进展|进度|制定|印发|审定|签发|提交|到哪|状态|情况|专班")
+# "多少人", "几个": the unit the asked-for number is counted in.
+MEASURE_ASKED = re.compile(r"(?:多少|几)(?P<unit>人|家|座|户|所|次|名)")
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 ISSUE = re.compile(r"第\s*\d+\s*期")
 PINYIN_WORD = re.compile(
@@ -159,7 +166,8 @@ class Assistant:
         self.retriever = retriever or Retriever()
         self.llm = llm
         clauses = self.retriever.clauses
-        self.corpus_text = "\n".join(c["text_simplified"] for c in clauses) + "\n" + "\n".join(
+        # Titles count: 蓝山县 is named only as the title of its row in the newsletter.
+        self.corpus_text = "\n".join(c["text_simplified"] + "\n" + to_simplified(c["title"]) for c in clauses) + "\n" + "\n".join(
             sorted({to_simplified(c["doc_title"]) for c in clauses}))
         self.by_path = {(c["doc_id"], c["path"]): c for c in clauses}
 
@@ -205,12 +213,21 @@ class Assistant:
             return f"语料中没有“{issues[0]}”。"
         if ACTUAL_RESULT.search(question):
             return "方案只规定目标和任务，没有记载实际完成情况、统计结果或现状数据。"
+        county_plan = COUNTY_PLAN.search(simplified)
+        if county_plan and PLAN_CONTENT.search(simplified) and not PLAN_STATUS.search(simplified):
+            return (f"语料没有收录{county_plan['place']}的方案文本，只有永州专报对其进展的报道"
+                    f"（例如问：{county_plan['place']}的方案进展到哪一步了？）。")
         return None
 
     def unanswered(self, question: str, tokens: list[str], hits: list[Hit]) -> str | None:
         """Why the retrieved clauses do not answer, or None when they do."""
         chinese = [t for t in tokens if CJK.search(t)]
-        if not chinese:
+        measure = MEASURE_ASKED.search(to_simplified(question))
+        counted_in = "[人名]" if measure and measure["unit"] in "人名" else measure and measure["unit"]
+        if measure and not any(re.search(rf"\d\s*(?:万|亿)?{counted_in}", to_simplified(h.clause["text"])) for h in hits[:3]):
+            return f"检索到的条款没有写出以“{measure['unit']}”计的数字。"
+        named_place = any(name in to_simplified(question) and name in hits[0].clause["title"] for name in PLACE_NAMES)
+        if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
             return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
         if max((self.retriever.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
             return "检索到的条款都不包含问题所问的内容。"

@@ -21,6 +21,7 @@ from rag.glossary import chinese_terms
 from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
 from rag.sections import build_sections
 
+PLACE_TITLE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:县|区|市)")
 RRF_K = 60
 CANDIDATES = 60
 RERANK_CANDIDATES = 20
@@ -35,6 +36,7 @@ REGION_ALIASES = {"pingjiang": "平江县", "yuanjiang": "沅江市", "yongzhou"
 GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
               "分别 各是 一下 里面 部分 方面 任务 组成 包括 分成 一共 共有 提到 说法 写法 表述 一致 不同 区别 差别 差异 有何 "
               "两份 两个 属于 担任 列为 除了 还有 时候 怎样 有没有 能否 可以 应该 需要 现在 今年 计划 分为 列了 大块 "
+              "进展 进度 一步 程度 地步 阶段 状况 "
               "plan plans county city".split())
 # Interrogatives and pointers (哪几个, 几大块, 这部分, 怎么样) say nothing about the topic.
 QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多大|多少)")
@@ -121,6 +123,12 @@ class Retriever:
         self.twins: dict[str, list[int]] = {}
         for i, clause in enumerate(self.clauses):
             self.twins.setdefault(clause["text_key"], []).append(i)
+        # Rows named by a place (【县市区动态】宁远县): a question that names the place is about its row.
+        self.place_rows: dict[str, list[int]] = {}
+        for i, clause in enumerate(self.clauses):
+            title = to_simplified(clause["title"])
+            if clause["path"].endswith(clause["title"]) and PLACE_TITLE.fullmatch(title):
+                self.place_rows.setdefault(title, []).append(i)
         self.sections = {(s["doc_id"], s["path"]): s for s in build_sections(self.clauses)}
         self.section_above = {(s["doc_id"], child): s for s in self.sections.values() for child in s["children"]}
 
@@ -214,6 +222,11 @@ class Retriever:
             scores[i] += self.clause_coverage(tokens, self.clauses[i]) / (RRF_K + 1)
             if leads and self.has_units[i]:
                 scores[i] += 0.5 / (RRF_K + 1)
+        for title, rows in self.place_rows.items():
+            if title in simplified:
+                for i in rows:
+                    if mask[i]:
+                        scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + 1)
         if self.reranker is not None:
             self.rerank(simplified, scores)
         dense_rank = {i: r for r, i in enumerate(dense)}
