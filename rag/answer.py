@@ -56,6 +56,11 @@ NUMBER_CONDITION = re.compile(r"(?<![\d.])(?P<number>\d+(?:\.\d+)?)\s*(?:个|名
 SUPERLATIVE = re.compile(r"最(?P<word>多|少|高|低|大|小)")
 LIST_QUESTION = re.compile(r"哪些|哪幾|哪几|which", re.IGNORECASE)
 UNIT_WORDS = ("人", "项", "家", "条")
+# "专班还没组建好", "which had not yet set up their task force": a step each item reports on.
+NOT_YET = re.compile(r"还没|还未|尚未|没有|未|not yet|yet to|haven't|hasn't|have not|has not", re.IGNORECASE)
+STATUS_VERBS = (("组建", re.compile(r"组建|組建|成立|set(?:ting)? up|establish|form", re.IGNORECASE)),
+                ("印发", re.compile(r"印发|印發|issued|publish", re.IGNORECASE)),
+                ("制定", re.compile(r"制定|起草|draw(?:n)? up|draft|formulat", re.IGNORECASE)))
 TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")
 DOCUMENT_NAME = re.compile(r"[\w“”\"]*?(?:方案|专报)的?")
 PLAN_PARTS = ("目标",)  # tasks and mechanisms mention topics everywhere; 工作目标 is one part
@@ -444,50 +449,70 @@ class Assistant:
     def compose_across(self, question: str, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]] | None:
         """Questions about all items of one section at once, answered by reading every item.
 
-        "哪些县市区的专班办公室是8个人" and "专班人数最少的是哪个县" cannot be answered from the
-        nearest clause: the answer is a filter over, or an extreme of, the numbers the section's
-        items state. Every item that qualifies is cited with the sentence that states its number.
+        "哪些县市区的专班办公室是8个人", "专班人数最少的是哪个县" and "哪些县市区专班还没组建好"
+        cannot be answered from the nearest clause: the answer is a filter over, or an extreme
+        of, what each of the section's items states. Every item that qualifies is cited with the
+        sentence that states it; items that do not state it are named as silent.
         """
         simplified = to_simplified(question)
-        wanted = NUMBER_CONDITION.search(simplified)
+        tokens = [t for t in tokens if CJK.search(t)]  # an English question's Chinese terms
+        listing = bool(LIST_QUESTION.search(question))
+        wanted = NUMBER_CONDITION.search(simplified) if listing else None
         extreme = SUPERLATIVE.search(simplified)
-        if not (wanted and LIST_QUESTION.search(question)) and not extreme:
+        verb = next((v for v, pattern in STATUS_VERBS if pattern.search(question)), None) if listing else None
+        unit = wanted["unit"] if wanted else next((u for u in UNIT_WORDS if u in simplified), None) if extreme else None
+        if not (wanted or unit or verb):
             return None
-        unit = wanted["unit"] if wanted else next((u for u in UNIT_WORDS if u in simplified), None)
-        section = self.retriever.parent_section(hits[0].clause) if unit else None
+        section = self.retriever.parent_section(hits[0].clause)
         if section is None or len(section["children"]) < 3:
             return None
-        stated = []  # (number, row, sentence)
-        for path in section["children"]:
-            row = self.by_path[(section["doc_id"], path)]
-            for start, end in spans(row["text"]):
-                sentence = row["text"][start:end]
-                found = re.search(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:个|名)?{re.escape(unit)}", to_simplified(sentence))
-                if found and self.retriever.coverage(tokens, to_simplified(sentence) + row["title"] + section["title"]) >= 0.5:
-                    stated.append((float(found[1]), row, sentence.strip()))
-                    break
-        if len(stated) < 3:
+        if unit:
+            said = rf"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:个|名)?{re.escape(unit)}"
+            value = lambda found: float(found[1])  # noqa: E731
+        else:
+            said = rf"(?:已经?|正在|尚未|还未|未|待)?[^，,。；]{{0,6}}{verb}(?:完成|好)?"
+            value = lambda found: not re.search(rf"已经?[^，,。；]{{0,6}}{verb}|{verb}(?:完成|好)", found[0])  # noqa: E731 - pending
+        stated = self.items_stating(section, said, value, tokens)
+        if len(stated) < (3 if unit else 1):
             return None
-        if wanted:
+        name = section["path"] if section["path"].startswith("【") else f"{section['path']}「{to_simplified(section['title'])}」"
+        if verb:
+            pending = bool(NOT_YET.search(question))
+            chosen = [x for x in stated if x[0] == pending]
+            head = f"写到“{verb}”的 {len(stated)} 项中，{'尚未完成' if pending else '已完成'}的有 {len(chosen)} 项："
+        elif wanted:
             chosen = [x for x in stated if x[0] == float(wanted["number"])]
             head = f"共 {len(chosen)} 个符合（{wanted['number']}{unit}）："
         else:
             best = (max if extreme["word"] in ("多", "高", "大") else min)(x[0] for x in stated)
             chosen = [x for x in stated if x[0] == best]
             head = f"在写明数字的 {len(stated)} 项中，最{extreme['word']}的是："
-        name = section["path"] if section["path"].startswith("【") else f"{section['path']}「{to_simplified(section['title'])}」"
-        lines = [f"根据《{section['doc_title']}》{name}，{head}" if chosen else
-                 f"《{section['doc_title']}》{name}写明数字的 {len(stated)} 项中，没有一项是 {wanted['number']}{unit}。"]
+        lines = [f"根据《{section['doc_title']}》{name}，{head}"]
+        if not chosen:
+            lines = [f"《{section['doc_title']}》{name}中没有符合的项。写明情况的各项是："]
         citations = []
         for n, (_, row, sentence) in enumerate(chosen or stated, 1):
-            c = self.citation(n, Hit(row, 0.0), sentence)
-            citations.append(c)
+            citations.append(self.citation(n, Hit(row, 0.0), sentence))
             lines.append(f"{n}. {self.item_name(row)}：{sentence} [{n}]")
         silent = [to_simplified(self.by_path[(section["doc_id"], p)]["title"]) for p in section["children"]
                   if p not in {row["path"] for _, row, _ in stated}]
         if silent:
-            lines.append(f"（{'、'.join(silent)}没有写明这一数字。）")
+            lines.append(f"（{'、'.join(silent)}没有写明这一点。）")
         return "\n".join(lines), citations
+
+    def items_stating(self, section: dict, said: str, value, tokens: list[str]) -> list[tuple[object, dict, str]]:
+        """(value, item, sentence) for each item of `section` with a sentence about the question that matches `said`."""
+        stated = []
+        for path in section["children"]:
+            row = self.by_path[(section["doc_id"], path)]
+            for start, end in spans(row["text"]):
+                sentence = row["text"][start:end]
+                found = re.search(said, to_simplified(sentence))
+                where = to_simplified(" ".join([sentence, row["title"], section["title"], row["doc_title"]]))
+                if found and self.retriever.coverage(tokens, where) >= 0.5:
+                    stated.append((value(found), row, sentence.strip()))
+                    break
+        return stated
 
     def asked_section(self, question: str, doc_id: str, hits: list[Hit]) -> dict | None:
         """The section a structure question is about: one it names (深化专项整治, 【县市区动态】),
@@ -641,6 +666,8 @@ class Assistant:
         if kind == "general" and hits and counted and counted["noun"] and self.asked_section(
                 question, self.named_document(question) or hits[0].clause["doc_id"], hits):
             kind = "structure"  # 哪六仗: the items of the section that has six of them
+        if kind == "metadata" and LIST_QUESTION.search(question):
+            kind = "general"  # 哪些县的方案还没印发: a question across the newsletter's items, not a cover
         if kind == "metadata" and not self.named_document(question):
             kind = intent(INTENTS[0][1].sub("", question))  # about a document the corpus only mentions
         if reason is None and not compare and kind == "metadata" and hits:

@@ -152,6 +152,16 @@ def test_filter_over_a_sections_items(assistant):
     assert_citations_resolve(assistant, answer)
 
 
+def test_status_filter_over_a_sections_items(assistant):
+    answer = assistant.ask("哪些县的安全守底方案还没印发？")
+    titles = [c.clause_title for c in answer.citations]
+    assert titles == ["零陵区", "祁阳市", "东安县", "永州经开区", "金洞管理区", "回龙圩管理区"]
+    assert "宁远县" in answer.answer.splitlines()[-1]  # 宁远 says 走发文程序, not 印发: named as silent, not listed
+    done = assistant.ask("Which counties in the Yongzhou bulletin have already set up their task force?")
+    assert len(done.citations) == 10 and "零陵区" not in [c.clause_title for c in done.citations]
+    assert_citations_resolve(assistant, answer)
+
+
 def test_extreme_over_a_sections_items(assistant):
     answer = assistant.ask("永州各县市区里，专班办公室人数最少的是哪个？")
     assert [c.clause_title for c in answer.citations] == ["蓝山县"]
