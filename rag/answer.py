@@ -40,6 +40,7 @@ INTENTS = (
     ("metadata", re.compile(r"文号|文號|印发|印發|发布|發布|编发|編發|期号|期號|哪天出|document number|issued|issue date",
                             re.IGNORECASE)),
     ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
+                             r"哪几条|哪幾條|下面有哪些|下面列|"
                              r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
                              re.IGNORECASE)),
     ("lead", re.compile(r"牵头|牽頭|谁|誰|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
@@ -242,33 +243,68 @@ class Assistant:
             return "方案没有写出该职务人员的姓名。"
         return None
 
-    def named_document(self, question: str) -> str | None:
-        """The corpus document a question names by (part of) its title, e.g. 翻身仗方案 → 002."""
+    def plans(self) -> list[tuple[str, str, str, str]]:
+        """(doc_id, annex path or "", title, region) of every plan: each document and each annex
+        that is a plan of its own (003 附件2–7, e.g. 平江县打好防范化解风险阻击仗工作方案)."""
+        documents = sorted({(c["doc_id"], "", c["doc_title"], c["region"]) for c in self.retriever.clauses})
+        annexes = sorted((s["doc_id"], s["path"], s["title"], s["region"]) for s in self.retriever.sections.values()
+                         if re.fullmatch(r"附件\d+", s["path"]) and s["title"].endswith("方案"))
+        return documents + annexes
+
+    def named_plan(self, question: str) -> tuple[str, str] | None:
+        """The plan a question names by (part of) its title: 翻身仗方案 → (002, ""), 防范化解风险阻击仗
+        工作方案 → (003, 附件5). A document wins a tie with its copy in another's annex."""
         simplified = to_simplified(question).replace(" ", "")
+        if not re.search(r"方案|专报", simplified):
+            return None
         quoted = re.findall(r"《([^》]+)》", simplified)
         bare = TITLE_MARKS.sub("", simplified)
-        best, best_length = None, 3
+        # The words right before 方案 are the plan's name: "六仗总体方案的安全生产目标" names 003, not 002.
+        names = [bare[max(0, m.start() - 14):m.start()] for m in re.finditer("方案", bare)]
         regions = regions_in(question)
-        for doc_id, title, region in sorted({(c["doc_id"], c["doc_title"], c["region"]) for c in self.retriever.clauses}):
+        scored = []
+        for order, (doc_id, annex, title, region) in enumerate(self.plans()):
             if regions and region not in regions:
                 continue  # 沅江的安全守底方案 is 001, though 000 has the same title words
             key = TITLE_MARKS.sub("", re.sub(r"^(平江县|沅江市|永州市)", "", to_simplified(title)))
+            if quoted and not any(longest_common_substring(TITLE_MARKS.sub("", q), key) >= len(key) - 2 for q in quoted):
+                continue  # 《…》 names some other document, one the corpus only mentions
+            named = max((n for name in names for n in range(len(name), 1, -1) if name[-n:] in key), default=0)
             length = longest_common_substring(bare, key)
-            if length <= best_length:  # a short name: 六仗方案 names 003 by the words only its title has
+            if length <= 3:  # a short name: 六仗 or 翻身仗 are words only one title has
                 core = TITLE_FILLER.sub("", key)
                 shared = longest_common_substring(bare, core)
                 length = shared + 2 if shared >= min(3, len(core)) else length
-            if quoted and not any(longest_common_substring(TITLE_MARKS.sub("", q), key) >= len(key) - 2 for q in quoted):
-                continue  # 《…》 names some other document, one the corpus only mentions
-            if length > best_length and re.search(r"方案|专报", simplified):
-                best, best_length = doc_id, length
-        return best
+            scored.append((named, length, -order, (doc_id, annex)))
+        best = max(scored, default=None)
+        return best[3] if best and (best[0] >= 2 or best[1] > 3) else None
 
-    def compared_documents(self, question: str) -> list[str]:
-        """Two or more documents a question sets side by side ("六仗总体方案的目标和翻身仗方案的目标")."""
+    def named_document(self, question: str) -> str | None:
+        """The corpus document a question names, e.g. 翻身仗方案 → 002 (an annex plan → its document)."""
+        plan = self.named_plan(question)
+        return plan[0] if plan else None
+
+    def in_plan(self, clause: dict, plan: tuple[str, str], compared: list[tuple[str, str]]) -> bool:
+        """Whether a clause speaks for `plan` when set beside the other `compared` plans: an annex plan
+        is its annex; a document is its own text, not a copy of another compared plan (003 附件6 =
+        002) nor an annex compared on its own."""
+        doc_id, annex = plan
+        if clause["doc_id"] != doc_id:
+            return False
+        if annex:
+            return clause["annex"] is not None and (clause["path"] == annex or clause["path"].startswith(annex + " "))
+        if clause["annex"] is None:
+            return True
+        if any(d == doc_id and a and clause["path"].startswith(a + " ") for d, a in compared):
+            return False
+        others = {d for d, _ in compared} - {doc_id}
+        return not any(self.retriever.clauses[j]["doc_id"] in others for j in self.retriever.twins[clause["text_key"]])
+
+    def compared_plans(self, question: str) -> list[tuple[str, str]]:
+        """Two or more plans a question sets side by side ("六仗总体方案的目标和翻身仗方案的目标")."""
         parts = re.split(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus", to_simplified(question))
-        named = [self.named_document(part) for part in parts if re.search(r"方案|专报", part)]
-        return list(dict.fromkeys(d for d in named if d))
+        named = [self.named_plan(part) for part in parts if re.search(r"方案|专报", part)]
+        return list(dict.fromkeys(p for p in named if p))
 
     # -- quoting ---------------------------------------------------------------------------
     def citation(self, n: int, hit: Hit, quote: str) -> Citation:
@@ -312,6 +348,10 @@ class Assistant:
         if not hits:
             return sentence
         start, end = pieces[hits[0]][0], pieces[hits[-1]][1]
+        # A parenthetical's commas are not the sentence's: a cut inside one runs on to its close.
+        while end < len(sentence) and sentence[start:end].count("（") + sentence[start:end].count("(") > \
+                sentence[start:end].count("）") + sentence[start:end].count(")"):
+            end += 1
         return sentence[start:end].rstrip("，,；;").strip()
 
     @staticmethod
@@ -514,10 +554,12 @@ class Assistant:
                     break
         return stated
 
-    def asked_section(self, question: str, doc_id: str, hits: list[Hit]) -> dict | None:
+    def asked_section(self, question: str, doc_id: str, hits: list[Hit], annex: str = "") -> dict | None:
         """The section a structure question is about: one it names (深化专项整治, 【县市区动态】),
-        or one with as many items as it counts (哪六仗 → the six rows whose names say 仗)."""
-        sections = [s for s in self.retriever.sections.values() if s["doc_id"] == doc_id]
+        one with as many items as it counts (哪六仗 → the six rows whose names say 仗), or one
+        whose items' names say what the question asks for (哪几个方面打造一流环境 → 以改革创一流环境…)."""
+        sections = [s for s in self.retriever.sections.values() if s["doc_id"] == doc_id
+                    and (not annex or s["path"] == annex or s["path"].startswith(annex + " "))]
         simplified = to_simplified(question)
         ranks = {(h.clause["doc_id"], h.clause["path"]): r for r, h in enumerate(hits)}
 
@@ -531,7 +573,14 @@ class Assistant:
             return min(named, key=lambda s: (-len(s["title"]), nearness(s)))
         counted = COUNTED.search(simplified)
         if counted is None:
-            return None
+            scope_title = to_simplified(self.retriever.sections[(doc_id, annex)]["title"] if annex else
+                                        next(c["doc_title"] for c in self.retriever.clauses if c["doc_id"] == doc_id))
+            tokens = [t for t in self.retriever.content_tokens(question) if CJK.search(t) and t not in scope_title]
+            named_by = [(sum(self.retriever.coverage(tokens, to_simplified(self.by_path[(doc_id, p)]["title"]))
+                             for p in section["children"]) / len(section["children"]), -nearness(section), section["path"])
+                        for section in sections if tokens and len(section["children"]) >= 2]
+            best = max(named_by, default=None)
+            return self.retriever.sections[(doc_id, best[2])] if best and best[0] >= 0.4 else None
         number = int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"])
         noun = counted["noun"] or ""
         fits = []
@@ -550,14 +599,14 @@ class Assistant:
         A section is cited first as a whole, so the count and the list can be checked against
         one passage; then each part is cited as its own clause.
         """
-        doc_id = self.named_document(question) or hits[0].clause["doc_id"]
+        doc_id, annex = self.named_plan(question) or (hits[0].clause["doc_id"], "")
         clauses = [c for c in self.retriever.clauses if c["doc_id"] == doc_id]
         simplified = to_simplified(question)
         annex_list = next((c for c in clauses if c["path"] == "附件"), None)
-        if "附件" in simplified and annex_list:
+        if "附件" in simplified and annex_list and not annex:
             c = self.citation(1, Hit(annex_list, 0.0), annex_list["text"])
             return f"《{c.title}》的附件：[1]\n\n> " + c.quote.replace("\n", "\n> "), [c]
-        section = self.asked_section(question, doc_id, hits)
+        section = self.asked_section(question, doc_id, hits, annex) or (self.retriever.sections[(doc_id, annex)] if annex else None)
         columns = list(dict.fromkeys(m.group(0) for c in clauses if (m := re.match(r"【[^】]+】", c["path"]))))
         citations: list[Citation] = []
         if section is not None:
@@ -592,10 +641,11 @@ class Assistant:
         return f"根据《{c.title}》{c.path}：[1]\n\n> " + quote.replace("\n", "\n> "), [c]
 
     def compose_compare(self, question: str, sides: list[str], tokens: list[str], k: int,
-                        documents: list[str] | None = None) -> tuple[str, list[Citation], list[Hit]]:
+                        plans: list[tuple[str, str]] | None = None) -> tuple[str, list[Citation], list[Hit]]:
         """One retrieval per side; a table with a row for the aspect and a citation in every cell.
 
-        Sides are regions (平江 vs 沅江) or, within one region, documents (六仗总体方案 vs 翻身仗方案).
+        Sides are regions (平江 vs 沅江) or, within one region, plans: documents (六仗总体方案 vs
+        翻身仗方案) or annexes that are plans of their own (经济增长主动仗方案 vs 持久仗方案).
         """
         topic = without_places(to_simplified(question))
         wants_number = bool(re.search(r"多少|几|幾|比例|率|how many|how much|rate|percent", question, re.IGNORECASE))
@@ -604,25 +654,23 @@ class Assistant:
         parts_asked = [w for w in PLAN_PARTS if w in to_simplified(question)]
         citations: list[Citation] = []
         cells, per_side = [], []
-        if documents:
-            titles = {c["doc_id"]: c["doc_title"] for c in self.retriever.clauses}
-            sides = [f"《{titles[d]}》" for d in documents]
-            filters = [{"doc_id": d} for d in documents]
-            # What is compared, without the documents' names ("六仗总体方案的", "翻身仗方案的").
+        if plans:
+            titles = {(d, a): t for d, a, t, _ in self.plans()}
+            sides = [f"《{titles[p]}》" for p in plans]
+            filters = [{"doc_id": d} for d, _ in plans]
+            # What is compared, without the plans' names ("六仗总体方案的", "翻身仗方案的").
             topic = DOCUMENT_NAME.sub("", topic)
-            named = TITLE_MARKS.sub("", to_simplified("".join(titles[d] for d in documents)))
+            named = TITLE_MARKS.sub("", to_simplified("".join(titles[p] for p in plans)))
             chinese = [t for t in chinese if t not in named]
         else:
             # Compare like with like: 平江's 实施方案 with 沅江's 实施方案 when both regions have one.
             kinds_by_side = [{c["kind"] for c in self.retriever.clauses if c["region"] == side} for side in sides]
             common = sorted(set.intersection(*kinds_by_side)) if kinds_by_side else []
             filters = [{"region": side, "kind": common or None} for side in sides]
-        for side, where in zip(sides, filters):
-            hits = self.retriever.search(topic, k=k, **where)
-            if documents:  # 003 附件6 repeats 002: on 003's side it is 002's text, not 003's
-                others = set(documents) - {where["doc_id"]}
-                hits = [h for h in hits if h.clause["annex"] is None or not any(
-                    self.retriever.clauses[j]["doc_id"] in others for j in self.retriever.twins[h.clause["text_key"]])]
+        for number, (side, where) in enumerate(zip(sides, filters)):
+            hits = self.retriever.search(topic, k=k * 6 if plans else k, **where)
+            if plans:
+                hits = [h for h in hits if self.in_plan(h.clause, plans[number], plans)][:k]
             per_side.append(hits)
             relevant = [h for h in hits if not chinese or self.retriever.clause_coverage(chinese, h.clause) >= 0.5]
             in_part = [h for h in relevant if any(w in to_simplified(" ".join(h.clause["heading_path"] + [h.clause["title"]]))
@@ -657,15 +705,16 @@ class Assistant:
         reason = self.refusal_reason(question)
         sides = [region] if region else regions_in(question)
         kind = intent(question)
-        documents = self.compared_documents(question) if len(sides) < 2 and not doc_id else []
-        compare = (len(sides) >= 2 or len(documents) >= 2) and not doc_id and kind not in ("structure", "metadata")
+        plans = self.compared_plans(question) if len(sides) < 2 and not doc_id else []
+        compare = (len(sides) >= 2 or len(plans) >= 2) and not doc_id and kind not in ("structure", "metadata")
         hits = [] if compare else self.retriever.search(question, k=k, region=region, doc_id=doc_id)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         composed = None
         counted = COUNTED.search(to_simplified(question))
-        if kind == "general" and hits and counted and counted["noun"] and self.asked_section(
-                question, self.named_document(question) or hits[0].clause["doc_id"], hits):
-            kind = "structure"  # 哪六仗: the items of the section that has six of them
+        if kind == "general" and hits and counted and counted["noun"]:
+            doc, annex = self.named_plan(question) or (hits[0].clause["doc_id"], "")
+            if self.asked_section(question, doc, hits, annex):
+                kind = "structure"  # 哪六仗: the items of the section that has six of them
         if kind == "metadata" and LIST_QUESTION.search(question):
             kind = "general"  # 哪些县的方案还没印发: a question across the newsletter's items, not a cover
         if kind == "metadata" and not self.named_document(question):
@@ -685,7 +734,7 @@ class Assistant:
             return Answer(question, text, True, retrieved=[h.to_dict() for h in hits],
                           timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
         if compare:
-            body, citations, hits = self.compose_compare(question, sides, tokens, k, documents if len(documents) >= 2 else None)
+            body, citations, hits = self.compose_compare(question, sides, tokens, k, plans if len(plans) >= 2 else None)
         elif composed:
             body, citations = composed
         elif kind == "structure":

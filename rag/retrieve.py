@@ -36,10 +36,11 @@ REGION_ALIASES = {"pingjiang": "平江县", "yuanjiang": "沅江市", "yongzhou"
 GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
               "分别 各是 一下 里面 部分 方面 任务 组成 包括 分成 一共 共有 提到 说法 写法 表述 一致 不同 区别 差别 差异 有何 "
               "两份 两个 属于 担任 列为 除了 还有 时候 怎样 有没有 能否 可以 应该 需要 现在 今年 计划 分为 列了 大块 "
-              "进展 进度 一步 程度 地步 阶段 状况 "
+              "进展 进度 一步 程度 地步 阶段 状况 提法 两地 三地 各地 各由 分别由 "
               "plan plans county city".split())
 # Interrogatives and pointers (哪几个, 几大块, 这部分, 怎么样) say nothing about the topic.
 QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多大|多少)")
+LEADING_PREPOSITION = re.compile(r"[对向把给从在]")
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
 
@@ -153,7 +154,10 @@ class Retriever:
     def content_tokens(self, question: str) -> list[str]:
         """The words of a question that say what it is about (not where, not what kind of answer)."""
         simplified = without_places(" ".join([to_simplified(question), *chinese_terms(question)]), " ")
-        return [t for t in dict.fromkeys(tokenize(simplified))
+        # jieba joins a preposition to a rare word ("对化债"); the word the corpus uses is the topic.
+        words = [t[1:] if LEADING_PREPOSITION.match(t) and len(t) >= 3 and t not in self.document_frequency
+                 and t[1:] in self.document_frequency else t for t in tokenize(simplified)]
+        return [t for t in dict.fromkeys(words)
                 if t not in GENERIC and not QUESTION_WORD.match(t) and not t.isdigit() and len(t) > 1]
 
     def coverage(self, tokens: list[str], text: str) -> float:
