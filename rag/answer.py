@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 
 from rag.clean import to_simplified
-from rag.glossary import chinese_terms
+from rag.glossary import PLACES, chinese_terms
 from rag.parse import chinese_number
 from rag.retrieve import PLACE_NAMES, Hit, Retriever, regions_in, without_places
 from rag.units import Responsibility, find_responsibilities
@@ -72,15 +72,24 @@ COUNTY_PLAN = re.compile(r"(?P<place>(?:冷水滩|零陵|祁阳|东安|双牌|�
 PLAN_CONTENT = re.compile(r"目标|任务|措施|要求|规定|内容|牵头|负责|指标")
 PLAN_STATUS = re.compile(r"进展|进度|制定|印发|审定|签发|提交|到哪|状态|情况|专班")
 # "多少人", "几个": the unit the asked-for number is counted in.
-MEASURE_ASKED = re.compile(r"(?:多少|几)(?P<unit>人|家|座|户|所|次|名)")
+MEASURE_ASKED = re.compile(r"(?:多少|几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
+COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
+# "What targets does Qiyang's own plan set?": the English form of a county-plan question.
+ENGLISH_COUNTY_PLAN = re.compile(r"\b(?P<place>lengshuitan|lingling|qiyang|dongan|shuangpai|daoxian|jianghua|jiangyong|"
+                                 r"ningyuan|xintian|lanshan|jindong|huilongxu)\b[^.?!]{0,60}\bplan\b", re.IGNORECASE)
+PLAN_CONTENT_EN = re.compile(r"target|task|goal|measure|requirement|content|lead|responsib|indicator", re.IGNORECASE)
+PLAN_STATUS_EN = re.compile(r"progress|status|issued|draft|submitted|approv|stage|task force|set up", re.IGNORECASE)
+# "益阳市的安全守底行动工作专班": a place's own plan; the corpus has plans of 平江, 沅江 and 永州 only.
+OWNED_PLAN = r"(?:省|市|县)?的?[^，,。？?]{0,12}(?:方案|专班|专报)"
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 ISSUE = re.compile(r"第\s*\d+\s*期")
 PINYIN_WORD = re.compile(
     r"\b([A-Z](?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ua|uo|ia|ie|iu|ui|ue|er|a|o|e|i|u)){2,3})\b")
-KNOWN_PINYIN = {"pingjiang": "平江", "yuanjiang": "沅江", "yongzhou": "永州", "yueyang": "岳阳", "yiyang": "益阳",
-                "hunan": "湖南", "daoxian": "道县", "ningyuan": "宁远", "lengshuitan": "冷水滩", "lingling": "零陵",
-                "qiyang": "祁阳", "dongan": "东安", "shuangpai": "双牌", "jianghua": "江华", "jiangyong": "江永",
-                "xintian": "新田", "lanshan": "蓝山", "jindong": "金洞", "huilongxu": "回龙圩"}
+# A surname and a given name in pinyin ("Chen Xiong", "Li Shishi") name a person, not a place.
+PERSON_NAME = re.compile(r"\b(?:Chen|Li|Wang|Zhang|Liu|Yang|Huang|Zhao|Wu|Zhou|Xu|Sun|Ma|Zhu|Hu|Guo|He|Gao|Lin|Luo|Zheng|Liang|"
+                         r"Xie|Song|Tang|Deng|Han|Feng|Cao|Peng|Zeng|Xiao|Tian|Dong|Pan|Yuan|Cai|Jiang|Yu|Du|Ye|Cheng|Wei|Su|Lu|"
+                         r"Ding|Ren|Shen|Yao|Cui|Zhong|Tan|Long|Liao|Qiu|Xiang|Yi|Zou|Xiong|Qiu|Jin|Fan|Shi|Bai|Kong|Mao|Qin)"
+                         r" [A-Z][a-z]+(?:[ -]?[a-z]+)?\b(?! (?:County|City|District|Town|Province|Village))")
 SENTENCE_END = re.compile(r"[。；;！？!?]|\n")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ASPECT_NOISE = re.compile(r"的|各是|各为|分别|分別|是多少|多少|有何不同|有什么不同|有何区别|有什么区别|区别|區別|对比|對比|比较|比較|"
@@ -149,6 +158,11 @@ def is_table_row(clause: dict) -> bool:
     return clause["responsibility"].startswith("牵头单位：")
 
 
+def has_figure(text: str) -> bool:
+    """Whether `text` states a number other than a year ("2023年重点民生实事项目" states none)."""
+    return bool(re.search(r"\d", YEAR.sub("", text)))
+
+
 def longest_common_substring(a: str, b: str) -> int:
     """Length of the longest run of characters shared by `a` and `b` (short strings only)."""
     best = 0
@@ -195,8 +209,9 @@ class Assistant:
 
         places = [w for w, flag in jieba.posseg.cut(to_simplified(question)) if flag == "ns" and len(w) >= 2]
         unknown = [p for p in places if p not in self.corpus_text]
-        for word in PINYIN_WORD.findall(question):
-            known = KNOWN_PINYIN.get(word.lower())
+        names = {w for m in PERSON_NAME.finditer(question) for w in m.group(0).split()}  # Chen Xiong is 陈雄
+        for word in (w for w in PINYIN_WORD.findall(question) if w not in names):
+            known = PLACES.get(word.lower())
             if known is None or known not in self.corpus_text:
                 unknown.append(word)
         return unknown
@@ -219,27 +234,54 @@ class Assistant:
             return f"语料中没有“{issues[0]}”。"
         if ACTUAL_RESULT.search(question):
             return "方案只规定目标和任务，没有记载实际完成情况、统计结果或现状数据。"
-        county_plan = COUNTY_PLAN.search(simplified)
-        if county_plan and PLAN_CONTENT.search(simplified) and not PLAN_STATUS.search(simplified):
-            return (f"语料没有收录{county_plan['place']}的方案文本，只有永州专报对其进展的报道"
-                    f"（例如问：{county_plan['place']}的方案进展到哪一步了？）。")
+        county = self.county_plan_asked(question)
+        if county:
+            return f"语料没有收录{county}的方案文本，只有永州专报对其进展的报道（例如问：{county}的方案进展到哪一步了？）。"
+        owner = self.other_places_plan(simplified)
+        if owner and not regions_in(question):
+            return f"语料只有平江县、沅江市和永州市的方案，没有{owner}的方案或专班。"
+        return None
+
+    @staticmethod
+    def other_places_plan(simplified: str) -> str | None:
+        """A place named as the owner of a plan or task force ("益阳市的安全守底行动工作专班")."""
+        import jieba.posseg
+
+        for word, flag in jieba.posseg.cut(simplified):
+            if flag == "ns" and len(word) >= 2 and re.search(re.escape(word) + OWNED_PLAN, simplified):
+                return word
+        return None
+
+    def county_plan_asked(self, question: str) -> str | None:
+        """The 永州 county whose own plan's content a question asks for, in Chinese or English."""
+        simplified = to_simplified(question)
+        found = COUNTY_PLAN.search(simplified)
+        if found and PLAN_CONTENT.search(simplified) and not PLAN_STATUS.search(simplified):
+            return found["place"]
+        english = ENGLISH_COUNTY_PLAN.search(question)
+        if english and PLAN_CONTENT_EN.search(question) and not PLAN_STATUS_EN.search(question):
+            name = PLACES[english["place"].lower()]
+            return next((t for t in self.retriever.place_rows if t.startswith(name)), name)  # 蓝山 → 蓝山县
         return None
 
     def unanswered(self, question: str, tokens: list[str], hits: list[Hit]) -> str | None:
         """Why the retrieved clauses do not answer, or None when they do."""
         chinese = [t for t in tokens if CJK.search(t)]
         measure = MEASURE_ASKED.search(to_simplified(question))
-        counted_in = "[人名]" if measure and measure["unit"] in "人名" else measure and measure["unit"]
-        if measure and not any(re.search(rf"\d\s*(?:万|亿)?{counted_in}", to_simplified(h.clause["text"])) for h in hits[:3]):
-            return f"检索到的条款没有写出以“{measure['unit']}”计的数字。"
+        unit = measure and COUNTED_IN.get(measure["unit"], measure["unit"])
+        if measure and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
+                               and self.retriever.clause_coverage(chinese, h.clause) >= 0.5 for h in hits[:3]):
+            return f"检索到的条款没有写出以“{unit.strip('[]')[0]}”计的数字。"
         named_place = any(name in to_simplified(question) and name in hits[0].clause["title"] for name in PLACE_NAMES)
         if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
             return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
         if max((self.retriever.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
             return "检索到的条款都不包含问题所问的内容。"
         titles = {to_simplified(m) for m in OFFICIAL_TITLE.findall(question)}
+        # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
+        asked_rows = [h for h in hits[:3] if h.clause["title"] in to_simplified(question) and h.clause["path"].endswith(h.clause["title"])]
         if PERSON_QUESTION.search(question) and titles and not any(
-                t in h.clause["text_simplified"] for h in hits[:3] for t in titles):
+                t in h.clause["text_simplified"] for h in asked_rows or hits[:3] for t in titles):
             return "方案没有写出该职务人员的姓名。"
         return None
 
@@ -319,7 +361,7 @@ class Assistant:
         if len(text) <= 220 and not need_digit:
             return text
         sentences = spans(text)
-        useful = [(s, e) for s, e in sentences if not need_digit or re.search(r"\d", text[s:e])] or sentences
+        useful = [(s, e) for s, e in sentences if not need_digit or has_figure(text[s:e])] or sentences
         covered: set[str] = set()
         chosen: list[tuple[int, int]] = []
         while True:
@@ -459,7 +501,7 @@ class Assistant:
         for hit in hits[:3]:
             quote = self.quote(hit.clause["text"], tokens, need_digit=True)
             relevance = self.retriever.coverage(tokens, to_simplified(quote))
-            if not re.search(r"\d", quote) or (citations and relevance < 0.5):
+            if not has_figure(quote) or (citations and relevance < 0.5):
                 continue
             c = self.citation(len(citations) + 1, hit, quote)
             units = self.units_note(c)
@@ -506,6 +548,8 @@ class Assistant:
         section = self.retriever.parent_section(hits[0].clause)
         if section is None or len(section["children"]) < 3:
             return None
+        if any(to_simplified(self.by_path[(section["doc_id"], p)]["title"]) in simplified for p in section["children"]):
+            return None  # 宁远县制定了哪些文件: about one item, not across them
         if unit:
             said = rf"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:个|名)?{re.escape(unit)}"
             value = lambda found: float(found[1])  # noqa: E731

@@ -32,9 +32,17 @@ GLOSSARY: dict[str, str] = {
     "breakdown table": "责任分解表", "overall plan": "总体方案", "implementation plan": "实施方案", "work plan": "工作方案",
     "bottom-line safety": "安全守底", "turnaround": "翻身仗", "six battles": "六仗", "modification": "改装",
     "hazard": "隐患", "inspection": "检查", "enforcement": "执法", "rectification": "专项整治", "delivering": "交付",
-    "delivery": "交付", "prevention": "防范", "rate": "率", "county": "县", "city": "市",
+    "delivery": "交付", "prevention": "防范", "rate": "率", "county": "县", "city": "市", "real-estate": "房地产",
+    "financing": "融资", "funding": "资金", "funds": "资金", "central": "中央", "provincial": "省级",
 }
-_PATTERNS = [(re.compile(rf"\b{re.escape(en)}", re.IGNORECASE), zh) for en, zh in GLOSSARY.items()]
+# Places in pinyin, as English questions write them (Daoxian County, Qiyang).
+PLACES: dict[str, str] = {
+    "pingjiang": "平江", "yuanjiang": "沅江", "yongzhou": "永州", "yueyang": "岳阳", "yiyang": "益阳", "hunan": "湖南",
+    "daoxian": "道县", "ningyuan": "宁远", "lengshuitan": "冷水滩", "lingling": "零陵", "qiyang": "祁阳", "dongan": "东安",
+    "shuangpai": "双牌", "jianghua": "江华", "jiangyong": "江永", "xintian": "新田", "lanshan": "蓝山", "jindong": "金洞",
+    "huilongxu": "回龙圩",
+}
+_PATTERNS = [(re.compile(rf"\b{re.escape(en)}", re.IGNORECASE), zh) for en, zh in {**GLOSSARY, **PLACES}.items()]
 
 
 def chinese_terms(question: str) -> list[str]:

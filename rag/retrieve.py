@@ -17,7 +17,7 @@ import numpy as np
 
 from rag import config
 from rag.clean import to_simplified
-from rag.glossary import chinese_terms
+from rag.glossary import PLACES, chinese_terms
 from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
 from rag.sections import build_sections
 
@@ -31,7 +31,6 @@ REGION_NAMES = {
     "永州市": ("永州", "冷水滩", "零陵", "祁阳", "东安", "双牌", "道县", "江华", "江永", "宁远", "新田", "蓝山",
             "金洞", "回龙圩"),
 }
-REGION_ALIASES = {"pingjiang": "平江县", "yuanjiang": "沅江市", "yongzhou": "永州市"}
 # Words that say what kind of answer is wanted rather than what it is about.
 GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
               "分别 各是 一下 里面 部分 方面 任务 组成 包括 分成 一共 共有 提到 说法 写法 表述 一致 不同 区别 差别 差异 有何 "
@@ -50,7 +49,9 @@ def regions_in(question: str) -> list[str]:
     simplified = to_simplified(question)
     lowered = question.lower()
     found = [region for region, names in REGION_NAMES.items() if any(n in simplified for n in names)]
-    found += [region for alias, region in REGION_ALIASES.items() if alias in lowered and region not in found]
+    named = [chinese for pinyin, chinese in PLACES.items() if re.search(rf"\b{pinyin}\b", lowered)]
+    found += [region for region, names in REGION_NAMES.items()
+              if region not in found and any(n in c for c in named for n in names)]
     return found
 
 
@@ -157,8 +158,10 @@ class Retriever:
         # jieba joins a preposition to a rare word ("对化债"); the word the corpus uses is the topic.
         words = [t[1:] if LEADING_PREPOSITION.match(t) and len(t) >= 3 and t not in self.document_frequency
                  and t[1:] in self.document_frequency else t for t in tokenize(simplified)]
+        # "哪些文件": documents are written in 《》, which no word matches.
+        words += ["《"] if "文件" in simplified else []
         return [t for t in dict.fromkeys(words)
-                if t not in GENERIC and not QUESTION_WORD.match(t) and not t.isdigit() and len(t) > 1]
+                if t not in GENERIC and not QUESTION_WORD.match(t) and not t.isdigit() and (len(t) > 1 or t == "《")]
 
     def coverage(self, tokens: list[str], text: str) -> float:
         """IDF-weighted share of `tokens` found in `text` (1.0 when there is nothing to find)."""
@@ -226,8 +229,10 @@ class Retriever:
             scores[i] += self.clause_coverage(tokens, self.clauses[i]) / (RRF_K + 1)
             if leads and self.has_units[i]:
                 scores[i] += 0.5 / (RRF_K + 1)
+        expanded = " ".join([simplified, *chinese_terms(question)])  # Daoxian County → 道县
         for title, rows in self.place_rows.items():
-            if title in simplified:
+            stem = re.sub(r"(?:管理区|县|区|市)$", "", title)
+            if title in expanded or (len(stem) >= 2 and stem in expanded):
                 for i in rows:
                     if mask[i]:
                         scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + 1)

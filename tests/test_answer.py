@@ -85,6 +85,22 @@ def test_out_of_corpus_questions_are_refused(assistant, question):
     assert not answer.citations
 
 
+def test_pinyin_person_name_is_not_an_unknown_place(assistant):
+    answer = assistant.ask("In the Yongzhou bulletin, what did Daoxian County party secretary Li Tianming do on 29 February?")
+    assert not answer.refused and answer.citations[0].path == "【县市区动态】道县"
+
+
+def test_question_about_one_item_is_not_a_filter_over_its_section(assistant):
+    answer = assistant.ask("宁远县为安全守底行动制定了哪些文件？")
+    assert len(answer.citations) >= 1 and answer.citations[0].path == "【县市区动态】宁远县"
+    assert "《宁远县安全守底行动实施方案》" in answer.citations[0].quote
+
+
+def test_a_year_is_not_the_number_asked_for(assistant):
+    answer = assistant.ask("平江2023年争取中央和省级资金要增长多少？")
+    assert "12%" in answer.citations[0].quote and answer.citations[0].path == "附件2 二、(六)1"
+
+
 def test_county_reports_answer_questions_about_that_county(assistant):
     status = assistant.ask("新田县的方案进展怎么样了？")
     assert not status.refused and status.citations[0].path == "【县市区动态】新田县"
@@ -95,7 +111,11 @@ def test_county_reports_answer_questions_about_that_county(assistant):
 
 @pytest.mark.parametrize("question, reason", [
     ("蓝山县安全守底行动方案的主要任务有哪些？", "没有收录蓝山县的方案文本"),  # only reported on, not in the corpus
+    ("Which tasks does Lanshan's own bottom-line safety plan set?", "没有收录蓝山县的方案文本"),
     ("平江翻身仗方案里，一年最多允许死亡多少人？", "没有写出以“人”计的数字"),  # the plan says 持续下降, no cap
+    ("平江燃气管道老化更新改造一共投入多少资金？", "没有写出以“元”计的数字"),  # 争取…补助资金, no amount
+    ("益阳市安全守底行动专班的召集人是谁？", "没有益阳市的方案或专班"),  # 益阳 only in 益阳市生态环境局沅江分局
+    ("道县专班办公室主任叫什么名字？", "没有写出该职务人员的姓名"),  # another county's report names a 副主任
 ])
 def test_questions_the_corpus_only_seems_to_answer_are_refused(assistant, question, reason):
     answer = assistant.ask(question)
