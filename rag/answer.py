@@ -129,6 +129,7 @@ class Answer:
     retrieved: list[dict] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str = ""
+    kind: str = ""  # how it was composed: lead, number, general, compare, structure, across, metadata
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -777,13 +778,16 @@ class Assistant:
             text = f"{NOT_FOUND}能回答该问题的内容。{reason}" + (f"\n\n最接近的条款：{nearest}" if nearest else "")
             return Answer(question, text, True, retrieved=[h.to_dict() for h in hits],
                           timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
+        across = None if compare or composed or kind == "structure" else self.compose_across(question, hits, tokens)
         if compare:
+            kind = "compare"
             body, citations, hits = self.compose_compare(question, sides, tokens, k, plans if len(plans) >= 2 else None)
         elif composed:
             body, citations = composed
         elif kind == "structure":
             body, citations = self.compose_structure(question, hits)
-        elif across := self.compose_across(question, hits, tokens):
+        elif across:
+            kind = "across"
             body, citations = across
         elif kind == "lead":
             body, citations = self.compose_lead(hits, tokens)
@@ -795,7 +799,8 @@ class Assistant:
         if twins:
             body += "\n\n" + "\n".join(twins)
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(question, body, False, citations=citations, retrieved=self.ranked(citations, hits), timings_ms=timings)
+        return Answer(question, body, False, citations=citations, retrieved=self.ranked(citations, hits), timings_ms=timings,
+                      kind=kind)
 
     def ranked(self, citations: list[Citation], hits: list[Hit]) -> list[dict]:
         """The clauses the answer was built from, best first: the cited ones, then the rest."""

@@ -59,7 +59,6 @@ LEAD = re.compile(r"(?:分别|分別|共同)?牵头")
 LEAD_NAMED = re.compile(r"牵头(?:单位|部门)(?:是|为|：|:)\s*([^，。；;：:\n）)]+)")
 LEAD_SEGMENT_SPLIT = re.compile(r"[、和及与由或]|会同")
 THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S)
-STRUCTURE_ANSWER = re.compile(r"^《[^》]+》[^\n]*共 \d+ 项：")
 WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
 
@@ -236,8 +235,8 @@ def llm_stream(grounded: Answer, backend: LLMBackend) -> Iterator[Answer]:
     if grounded.refused or not grounded.citations:
         yield grounded
         return
-    if STRUCTURE_ANSWER.search(grounded.answer):
-        yield replace(grounded, notice=_join(grounded.notice, "结构类问题直接列出条款，未调用 LLM"))
+    if grounded.kind in ("structure", "across"):  # a count or a selection no single clause states
+        yield replace(grounded, notice=_join(grounded.notice, "列举类问题直接列出条款，未调用 LLM"))
         return
     settings = DEFAULTS.get(backend.name.split(":", 1)[0], DEFAULTS["openai"])
     max_clauses = getattr(backend, "max_clauses", settings["max_clauses"])

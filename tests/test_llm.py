@@ -239,7 +239,7 @@ def test_refused_answers_never_reach_the_llm():
 
 def test_structure_answers_are_not_rewritten():
     parts = Answer("翻身仗方案的工作任务包括哪几大块？", f"《{FANSHEN}》二、「工作任务」共 2 项：\n1. 二、(一) 强化源头管控 [1]\n"
-                   "2. 二、(二) 深化专项整治 [2]", False, citations=[gas(), chem()])
+                   "2. 二、(二) 深化专项整治 [2]", False, citations=[gas(), chem()], kind="structure")
     dead = OpenAIBackend(f"http://127.0.0.1:{free_port()}/v1", "good", timeout=5)
     (only,) = run(dead, parts)
     assert only.mode == "grounded" and only.answer == parts.answer and "未调用 LLM" in only.notice
