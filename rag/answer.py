@@ -29,10 +29,12 @@ NOT_FOUND = "语料中未找到"
 INJECTION = re.compile(
     r"忽略|無視|无视|系统提示|系統提示|提示词|提示詞|system prompt|ignore (?:all |the |any )?(?:previous|prior|above)|"
     r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up|invent|fabricate|"
-    r"写一首|寫一首|作诗|写诗|七言|五言|poem|joke|笑话|笑話|段子", re.IGNORECASE)
+    r"写一首|寫一首|作诗|写诗|七言|五言|poem|joke|笑话|笑話|段子|"
+    r"override|developer mode|dump|api.?keys?|密钥|起草一份|起草一篇|擬一份|拟一份|以[^，,。]{1,12}的?名义|以[^，,。]{1,12}的?名義",
+    re.IGNORECASE)
 ACTUAL_RESULT = re.compile(r"实际|實際|actual|发生了|發生了|达到了多少|達到了多少|完成了多少|完成了几|happened|occurred|目前.*价",
                            re.IGNORECASE)
-PERSONAL = re.compile(r"手机|手機|电话|電話|号码|號碼|住址|邮箱|phone|mobile|e-?mail|address", re.IGNORECASE)
+PERSONAL = re.compile(r"手机|手機|(?<!电视)电话|(?<!電視)電話|号码|號碼|住址|邮箱|phone|mobile|e-?mail|address", re.IGNORECASE)
 PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|who is|name of|whose name", re.IGNORECASE)
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
                             re.IGNORECASE)
@@ -40,7 +42,7 @@ INTENTS = (
     ("metadata", re.compile(r"文号|文號|印发|印發|发布|發布|编发|編發|期号|期號|哪天出|document number|issued|issue date",
                             re.IGNORECASE)),
     ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
-                             r"哪几条|哪幾條|下面有哪些|下面列|"
+                             r"哪几条|哪幾條|几条|幾條|多少条|多少條|下面有哪些|下面列|"
                              r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
                              re.IGNORECASE)),
     ("lead", re.compile(r"牵头|牽頭|谁|誰|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
@@ -62,6 +64,12 @@ NOT_YET = re.compile(r"还没|还未|尚未|没有|未|not yet|yet to|haven't|ha
 STATUS_VERBS = (("组建", re.compile(r"组建|組建|成立|set(?:ting)? up|establish|form", re.IGNORECASE)),
                 ("印发", re.compile(r"印发|印發|issued|publish", re.IGNORECASE)),
                 ("制定", re.compile(r"制定|起草|draw(?:n)? up|draft|formulat", re.IGNORECASE)))
+STATEMENT_WORDS = ("要求", "强调", "指出", "部署", "目标")
+# "一共列了多少个责任单位": a count of the units a clause names.
+UNIT_COUNT = re.compile(r"(?:多少|几)个?(?P<role>责任|牵头|配合|负责)?(?:单位|部门)|how many (?:units|departments|bureaus)", re.IGNORECASE)
+# Questions about a plan's own parts, as opposed to a count inside one of its clauses.
+DOCUMENT_PARTS = re.compile(r"组成|組成|部分|几大块|幾大塊|哪几块|哪幾塊|章节|章節|栏目|欄目|几个方面|幾個方面|哪些方面|"
+                            r"sections|structure|what parts", re.IGNORECASE)
 TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")
 DOCUMENT_NAME = re.compile(r"[\w“”\"]*?(?:方案|专报)的?")
 PLAN_PARTS = ("目标",)  # tasks and mechanisms mention topics everywhere; 工作目标 is one part
@@ -82,9 +90,12 @@ PLAN_STATUS_EN = re.compile(r"progress|status|issued|draft|submitted|approv|stag
 # "益阳市的安全守底行动工作专班": a place's own plan; the corpus has plans of 平江, 沅江 and 永州 only.
 OWNED_PLAN = r"(?:省|市|县)?的?[^，,。？?]{0,12}(?:方案|专班|专报)"
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+LATIN_TERM = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,5}\d+(?:\.\d+)?(?![\d.])")  # PM2.5, PM10, COD5
 ISSUE = re.compile(r"第\s*\d+\s*期")
 PINYIN_WORD = re.compile(
     r"\b([A-Z](?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ua|uo|ia|ie|iu|ui|ue|er|a|o|e|i|u)){2,3})\b")
+PLACE_IN_ENGLISH = re.compile(r"(?:\b(?:in|of|from|for|at|to|about)\s+(?:the\s+)?(?P<before>[A-Z][a-z]+)\b)|"
+                              r"(?:\b(?P<word>[A-Z][a-z]+)(?='s\b|’s\b|\s+(?:County|City|District|Province|Town|Village|Prefecture)\b))")
 # A surname and a given name in pinyin ("Chen Xiong", "Li Shishi") name a person, not a place.
 PERSON_NAME = re.compile(r"\b(?:Chen|Li|Wang|Zhang|Liu|Yang|Huang|Zhao|Wu|Zhou|Xu|Sun|Ma|Zhu|Hu|Guo|He|Gao|Lin|Luo|Zheng|Liang|"
                          r"Xie|Song|Tang|Deng|Han|Feng|Cao|Peng|Zeng|Xiao|Tian|Dong|Pan|Yuan|Cai|Jiang|Yu|Du|Ye|Cheng|Wei|Su|Lu|"
@@ -211,7 +222,10 @@ class Assistant:
         places = [w for w, flag in jieba.posseg.cut(to_simplified(question)) if flag == "ns" and len(w) >= 2]
         unknown = [p for p in places if p not in self.corpus_text]
         names = {w for m in PERSON_NAME.finditer(question) for w in m.group(0).split()}  # Chen Xiong is 陈雄
-        for word in (w for w in PINYIN_WORD.findall(question) if w not in names):
+        # A pinyin-shaped word is a place where English puts places ("Changsha's plan", "in Changsha",
+        # "Shenzhen City"), not any capitalised word ("Management Area", "Tianyue Investment Group").
+        placed = {m["before"] or m["word"] for m in PLACE_IN_ENGLISH.finditer(question)}
+        for word in (w for w in PINYIN_WORD.findall(question) if w not in names and w in placed):
             known = PLACES.get(word.lower())
             if known is None or known not in self.corpus_text:
                 unknown.append(word)
@@ -268,6 +282,11 @@ class Assistant:
     def unanswered(self, question: str, tokens: list[str], hits: list[Hit]) -> str | None:
         """Why the retrieved clauses do not answer, or None when they do."""
         chinese = [t for t in tokens if CJK.search(t)]
+        # A year or a measured term the question asks about (2022年, PM2.5) must be in what answers it.
+        where = [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["text"]])) for h in hits[:3]]
+        for asked in YEAR.findall(question) + LATIN_TERM.findall(question):
+            if not any(asked.lower() in w.lower() for w in where):
+                return f"检索到的条款没有涉及“{asked}”。"
         measure = MEASURE_ASKED.search(to_simplified(question))
         unit = measure and COUNTED_IN.get(measure["unit"], measure["unit"])
         if measure and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
@@ -425,8 +444,11 @@ class Assistant:
         return f"（{units}）" if units else ""
 
     # -- composing -------------------------------------------------------------------------
-    def compose_lead(self, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]]:
-        """Units of the best clause; another plan's clause on the same topic is shown beside it."""
+    def compose_lead(self, hits: list[Hit], tokens: list[str], counted_role: str | None = None) -> tuple[str, list[Citation]]:
+        """Units of the best clause; another plan's clause on the same topic is shown beside it.
+
+        `counted_role` ("责任", "牵头", "配合", "负责" or "" for all) asks how many units the clause names.
+        """
         with_units = [h for h in hits if h.clause["lead_units"] or h.clause["cooperating_units"] or h.clause["responsible_units"]]
         coverage = lambda hit: self.retriever.clause_coverage(tokens, hit.clause)  # noqa: E731
         if not with_units or coverage(with_units[0]) < coverage(hits[0]) - 0.2:
@@ -447,10 +469,19 @@ class Assistant:
             if units:
                 c.lead_units, c.cooperating_units, c.responsible_units = units.lead_units, units.cooperating_units, units.responsible_units
             scope = f"{to_simplified(units.topic)}方面，" if units and units.topic else ""
+            count = self.unit_count(c, counted_role) if counted_role is not None and n == 1 else ""
             lines.append(f"{'根据' if n == 1 else '另据'}{self.label(c)}：{scope}{self.units_sentence(c) or '未写明牵头或负责单位'}。"
-                         f"[{n}]\n\n> {quote}")
+                         f"{count}[{n}]\n\n> {quote}")
             citations.append(c)
         return "\n\n".join(lines), citations
+
+    @staticmethod
+    def unit_count(c: Citation, role: str) -> str:
+        """"共 26 个责任单位。": the units of the asked role the clause names, counted as written."""
+        by_role = {"牵头": c.lead_units, "配合": c.cooperating_units, "责任": c.responsible_units or c.cooperating_units,
+                   "负责": c.responsible_units or c.cooperating_units}
+        units = by_role.get(role) or list(dict.fromkeys(c.lead_units + c.cooperating_units + c.responsible_units))
+        return f"共 {len(units)} 个{role}单位。"
 
     def other_plans(self, best: Hit, tokens: list[str]) -> list[Hit]:
         """The same topic assigned in the region's other plans (平江 000 vs 002 on 燃气): shown
@@ -514,15 +545,19 @@ class Assistant:
             return self.compose_general(hits, tokens)
         return "\n\n".join(lines), citations
 
-    def compose_general(self, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]]:
-        """The best clauses quoted, most relevant first; others only if they cover the question."""
+    def compose_general(self, hits: list[Hit], tokens: list[str], question: str = "") -> tuple[str, list[Citation]]:
+        """The best clauses quoted, most relevant first; others only if they cover the question.
+
+        Words that say what kind of statement is wanted (要求, 强调) do not find clauses, but
+        within a clause they pick the sentence: "陈爱林提了什么要求" quotes "陈爱林要求，…"."""
         lines, citations = [], []
         for hit in hits:
             relevance = self.retriever.clause_coverage(tokens, hit.clause)
             if citations and (relevance < 0.99 or len(citations) >= 5) and (relevance < 0.5 or len(citations) >= 3):
                 continue
             table_row = is_table_row(hit.clause)
-            quote = hit.clause["text"] if table_row else self.quote(hit.clause["text"], tokens)
+            stressed = tokens + [w for w in STATEMENT_WORDS if w in to_simplified(question)]
+            quote = hit.clause["text"] if table_row else self.quote(hit.clause["text"], stressed)
             c = self.citation(len(citations) + 1, hit, quote)
             units = self.units_note(c)
             lines.append(f"{self.label(c)}{units}：[{c.n}]\n\n> {quote}")
@@ -613,9 +648,11 @@ class Assistant:
             inside = [r for (d, p), r in ranks.items() if d == doc_id and p.startswith(section["path"])]
             return min(inside, default=len(hits))
 
-        named = [s for s in sections if len(s["title"]) >= 2 and to_simplified(s["title"]) in simplified]
+        # Named whole, or by most of its title ("安全生产治本攻坚三年行动" for 全面开展安全生产治本攻坚三年行动).
+        named = [(shared, s) for s in sections if len(s["title"]) >= 2 and s["path"] != annex  # the plan itself is no part
+                 and (shared := longest_common_substring(simplified, to_simplified(s["title"]))) >= min(len(s["title"]), max(5, 0.5 * len(s["title"])))]
         if named:
-            return min(named, key=lambda s: (-len(s["title"]), nearness(s)))
+            return min(named, key=lambda x: (-x[0], nearness(x[1])))[1]
         counted = COUNTED.search(simplified)
         if counted is None:
             scope_title = to_simplified(self.retriever.sections[(doc_id, annex)]["title"] if annex else
@@ -638,7 +675,7 @@ class Assistant:
                 fits.append((-share, nearness(section), section["path"], section))
         return min(fits, key=lambda f: f[:3])[3] if fits else None
 
-    def compose_structure(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+    def compose_structure(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]] | None:
         """The parts of a document (or of the section the question names), each cited.
 
         A section is cited first as a whole, so the count and the list can be checked against
@@ -660,12 +697,14 @@ class Assistant:
             citations.append(whole)
             name = section["path"] if section["path"].startswith("【") else f"{section['path']}「{to_simplified(section['title'])}」"
             head = f"《{whole.title}》{name}共 {len(parts)} 项：[1]"
-        elif columns:
+        elif columns and DOCUMENT_PARTS.search(question):
             parts = [self.retriever.sections.get((doc_id, x)) or self.by_path[(doc_id, x)] for x in columns]
             head = f"《{clauses[0]['doc_title']}》的栏目共 {len(parts)} 项："
-        else:
+        elif DOCUMENT_PARTS.search(question):
             parts = [c for c in clauses if c["annex"] is None and re.fullmatch(r"[一二三四五六七八九十]+、", c["path"])]
             head = f"《{clauses[0]['doc_title']}》共 {len(parts)} 项："
+        else:
+            return None  # "多少项年度工作要点" counts something a clause states, not a part of the plan
         lines = [head]
         for number, part in enumerate(parts, 1):
             n = len(citations) + 1
@@ -779,22 +818,24 @@ class Assistant:
             return Answer(question, text, True, retrieved=[h.to_dict() for h in hits],
                           timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
         across = None if compare or composed or kind == "structure" else self.compose_across(question, hits, tokens)
+        unit_count = UNIT_COUNT.search(to_simplified(question))
         if compare:
             kind = "compare"
             body, citations, hits = self.compose_compare(question, sides, tokens, k, plans if len(plans) >= 2 else None)
         elif composed:
             body, citations = composed
-        elif kind == "structure":
-            body, citations = self.compose_structure(question, hits)
+        elif kind == "structure" and (listed := self.compose_structure(question, hits)):
+            body, citations = listed
         elif across:
             kind = "across"
             body, citations = across
-        elif kind == "lead":
-            body, citations = self.compose_lead(hits, tokens)
+        elif kind == "lead" or unit_count:
+            kind = "lead"
+            body, citations = self.compose_lead(hits, tokens, unit_count["role"] or "" if unit_count else None)
         elif kind == "number":
             body, citations = self.compose_number(hits, tokens)
         else:
-            body, citations = self.compose_general(hits, tokens)
+            body, citations = self.compose_general(hits, tokens, question)
         twins = [f"[{c.n}] 同见 " + "；".join(f"{a['source']} {a['path']}" for a in c.also) for c in citations if c.also]
         if twins:
             body += "\n\n" + "\n".join(twins)
