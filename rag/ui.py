@@ -148,6 +148,7 @@ def citation_card(c: dict) -> str:
     also = "".join(f'<div class="also">同见：{html.escape(a["source"])} {html.escape(a["path"])}</div>' for a in c["also"])
     return (f'<div class="cite"><div class="cite-head">[{c["n"]}] 《{html.escape(c["title"])}》</div>'
             f'<div class="cite-path">{html.escape(c["path"])}「{html.escape(to_simplified(c["clause_title"]))}」'
+            f'{"（含其下各项）" if c.get("scope") == "section" else ""}'
             f'<span class="tag region">{html.escape(c["region"])}</span></div>'
             f'<div>{unit_tags(c)}</div><div class="cite-text">{highlight(c["text"], c["quote"])}</div>{also}</div>')
 

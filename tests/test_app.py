@@ -137,6 +137,7 @@ def test_browser_chat_citation_browser_compare_and_escaping(server):
         question.fill("永州专报【县市区动态】栏目报道了哪些县市区？")
         question.press("Enter")
         expect(page.locator("#chat")).to_contain_text("【县市区动态】共 14 项", timeout=30_000)
+        expect(citations).to_contain_text("【县市区动态】「县市区动态」（含其下各项）", timeout=30_000)
         # The column has no heading clause of its own: its citation opens the browser at its first item.
         page.get_by_role("button", name="在文档中查看 [1] 【县市区动态】").click()
         expect(page.locator("#clause-tree .selected")).to_contain_text("冷水滩区", timeout=10_000)
