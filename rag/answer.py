@@ -30,6 +30,7 @@ INJECTION = re.compile(
     r"忽略|無視|无视|系统提示|系統提示|提示词|提示詞|system prompt|ignore (?:all |the |any )?(?:previous|prior|above)|"
     r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up|invent|fabricate|"
     r"写一首|寫一首|作诗|写诗|七言|五言|poem|joke|笑话|笑話|段子|"
+    r"假设你是|假設你是|假如你是|suppose you are|you are now|不受[^，,。]{0,6}限制|"
     r"override|developer mode|dump|api.?keys?|密钥|起草一份|起草一篇|擬一份|拟一份|以[^，,。]{1,12}的?名义|以[^，,。]{1,12}的?名義",
     re.IGNORECASE)
 ACTUAL_RESULT = re.compile(r"实际|實際|actual|发生了|發生了|达到了多少|達到了多少|完成了多少|完成了几|happened|occurred|目前.*价",
@@ -41,7 +42,7 @@ OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|�
 INTENTS = (
     ("metadata", re.compile(r"文号|文號|印发|印發|发布|發布|编发|編發|期号|期號|哪天出|document number|issued|issue date",
                             re.IGNORECASE)),
-    ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
+    ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|哪几方面|哪幾方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
                              r"哪几条|哪幾條|几条|幾條|多少条|多少條|下面有哪些|下面列|"
                              r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
                              re.IGNORECASE)),
@@ -90,6 +91,11 @@ PLAN_STATUS_EN = re.compile(r"progress|status|issued|draft|submitted|approv|stag
 # "益阳市的安全守底行动工作专班": a place's own plan; the corpus has plans of 平江, 沅江 and 永州 only.
 OWNED_PLAN = r"(?:省|市|县)?的?[^，,。？?]{0,12}(?:方案|专班|专报)"
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+DATE = re.compile(r"\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|初|中旬|上旬|下旬)?|\d{1,2}日")
+CHINESE_FIGURE = re.compile(r"[一二三四五六七八九十两兩百千万萬]+(?:届|屆|位|个|個|项|項|名|家|条|條|类|類|次|批|支|座|所|户|戶|成|倍)")
+# "多少", "第几届", "how many": a question that wants a figure, which a clause must state.
+QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次年名人家倍成批支座所户]|(?<!哪)幾[個項條位屆次年名人家倍成批支座所戶]|"
+                            r"百分之几|第几|第幾|how many|how much|what percentage", re.IGNORECASE)
 LATIN_TERM = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,5}\d+(?:\.\d+)?(?![\d.])")  # PM2.5, PM10, COD5
 ISSUE = re.compile(r"第\s*\d+\s*期")
 PINYIN_WORD = re.compile(
@@ -171,8 +177,10 @@ def is_table_row(clause: dict) -> bool:
 
 
 def has_figure(text: str) -> bool:
-    """Whether `text` states a number other than a year ("2023年重点民生实事项目" states none)."""
-    return bool(re.search(r"\d", YEAR.sub("", text)))
+    """Whether `text` states a number other than a year or a date ("2023年重点民生实事项目" and
+    "2月22日" state none;
+    "第三届", "后三位" do)."""
+    return bool(re.search(r"\d", DATE.sub("", YEAR.sub("", text))) or CHINESE_FIGURE.search(text))
 
 
 def longest_common_substring(a: str, b: str) -> int:
@@ -287,6 +295,10 @@ class Assistant:
         for asked in YEAR.findall(question) + LATIN_TERM.findall(question):
             if not any(asked.lower() in w.lower() for w in where):
                 return f"检索到的条款没有涉及“{asked}”。"
+        if QUANTITY_ASKED.search(question) and not UNIT_COUNT.search(to_simplified(question)) and not any(
+                has_figure(sentence) and self.retriever.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= 0.5
+                for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
+            return "检索到的条款没有写出所问的数字。"
         measure = MEASURE_ASKED.search(to_simplified(question))
         unit = measure and COUNTED_IN.get(measure["unit"], measure["unit"])
         if measure and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
@@ -653,6 +665,10 @@ class Assistant:
                  and (shared := longest_common_substring(simplified, to_simplified(s["title"]))) >= min(len(s["title"]), max(5, 0.5 * len(s["title"])))]
         if named:
             return min(named, key=lambda x: (-x[0], nearness(x[1])))[1]
+        top = hits[0].clause if hits else None
+        if top and top["doc_id"] == doc_id and (top["doc_id"], top["path"]) in self.retriever.sections \
+                and longest_common_substring(simplified, to_simplified(top["title"])) >= 4:
+            return self.retriever.sections[(top["doc_id"], top["path"])]  # "污染防治攻坚战部分": the heading found first
         counted = COUNTED.search(simplified)
         if counted is None:
             scope_title = to_simplified(self.retriever.sections[(doc_id, annex)]["title"] if annex else

@@ -35,7 +35,7 @@ GLOSSARY: dict[str, str] = {
     "delivery": "交付", "prevention": "防范", "rate": "率", "county": "县", "city": "市", "real-estate": "房地产",
     "financing": "融资", "funding": "资金", "funds": "资金", "central": "中央", "provincial": "省级",
     "procurator": "检察", "private-enterprise": "民企", "private enterprise": "民企", "compliance": "合规",
-    "prudent": "审慎", "court": "法院", "police": "公安", "project": "工程",
+    "prudent": "审慎", "court": "法院", "police": "公安", "project": "工程", "budget": "预算",
 }
 # Places in pinyin, as English questions write them (Daoxian County, Qiyang).
 PLACES: dict[str, str] = {
