@@ -19,7 +19,8 @@ from rag.clean import to_simplified
 from rag.glossary import PLACES, chinese_terms
 from rag.parse import chinese_number
 from rag.retrieve import PLACE_NAMES, Hit, Retriever, regions_in, without_places
-from rag.units import Responsibility, find_responsibilities
+from rag.units import ALIASES as UNIT_ALIASES
+from rag.units import Responsibility, find_responsibilities, normalize_unit
 
 if TYPE_CHECKING:
     from rag.llm import LLMBackend
@@ -57,6 +58,7 @@ COUNTED = re.compile(r"[哪这這](?:(?P<digits>\d{1,2})|(?P<chinese>[一二三�
                      r"(?P<noun>[\u4e00-\u9fff])?")
 # A condition on a number ("8个人", "3项") and a superlative ("最少", "最多") over a section's items.
 NUMBER_CONDITION = re.compile(r"(?<![\d.])(?P<number>\d+(?:\.\d+)?)\s*(?:个|名)?(?P<unit>人|项|家|条|个)")
+ENGLISH_HEADCOUNT = re.compile(r"(?P<number>\d+)\s*(?P<unit>)(?:people|persons|staff|members|officials)", re.IGNORECASE)
 SUPERLATIVE = re.compile(r"最(?P<word>多|少|高|低|大|小)")
 LIST_QUESTION = re.compile(r"哪些|哪幾|哪几|which", re.IGNORECASE)
 UNIT_WORDS = ("人", "项", "家", "条")
@@ -66,6 +68,10 @@ STATUS_VERBS = (("组建", re.compile(r"组建|組建|成立|set(?:ting)? up|est
                 ("印发", re.compile(r"印发|印發|issued|publish", re.IGNORECASE)),
                 ("制定", re.compile(r"制定|起草|draw(?:n)? up|draft|formulat", re.IGNORECASE)))
 STATEMENT_WORDS = ("要求", "强调", "指出", "部署", "目标")
+MAX_LISTED = 20
+# "哪些单位配合", "由谁牵头": the units are what is asked, not the tasks a unit has.
+ASKS_FOR_UNITS = re.compile(r"哪些单位|哪些單位|哪个单位|哪個單位|哪些部门|哪些部門|哪个部门|哪個部門|哪家|谁|誰|"
+                            r"which (?:unit|department|bureau|agenc)|\bwho\b", re.IGNORECASE)
 # "一共列了多少个责任单位": a count of the units a clause names.
 UNIT_COUNT = re.compile(r"(?:多少|几)个?(?P<role>责任|牵头|配合|负责)?(?:单位|部门)|how many (?:units|departments|bureaus)", re.IGNORECASE)
 # Questions about a plan's own parts, as opposed to a count inside one of its clauses.
@@ -210,6 +216,9 @@ class Assistant:
         self.corpus_text = "\n".join(c["text_simplified"] + "\n" + to_simplified(c["title"]) for c in clauses) + "\n" + "\n".join(
             sorted({to_simplified(c["doc_title"]) for c in clauses}))
         self.by_path = {(c["doc_id"], c["path"]): c for c in clauses}
+        # Every unit the plans name, in matching form (公安局, 统计局, 润恒自来水公司), longest first.
+        self.unit_names = sorted({n for c in clauses for u in c["lead_units"] + c["cooperating_units"] + c["responsible_units"]
+                                  if len(n := normalize_unit(u)) >= 3}, key=len, reverse=True)
 
     def record(self, doc_id: str, path: str, scope: str = "clause") -> dict | None:
         """The clause a citation names, or with scope "section" the clause and everything under it."""
@@ -576,6 +585,52 @@ class Assistant:
             citations.append(c)
         return "\n\n".join(lines), citations
 
+    def compose_unit_tasks(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]] | str | None:
+        """"统计局被列为哪几仗的责任单位", "公安局牵头哪些任务": the clauses that name a unit, read
+        from every clause's parsed units rather than from the few the search returns. A reason
+        (str) when the plan names the unit in no such clause; None when the question is not one."""
+        simplified = to_simplified(question)
+        if not hits or ASKS_FOR_UNITS.search(question) or not (LIST_QUESTION.search(question) or "哪" in simplified):
+            return None
+        named = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
+        unit = next((u for u in self.unit_names if u in named), None)
+        if unit is None:
+            return None
+        role = next((r for r in ("牵头", "配合", "责任", "负责") if r in simplified), "")
+        role_name = role or "牵头、配合或负责"
+        fields = {"牵头": ("lead_units",), "配合": ("cooperating_units",), "责任": ("responsible_units", "cooperating_units"),
+                  "负责": ("responsible_units", "cooperating_units")}.get(role, ("lead_units", "cooperating_units", "responsible_units"))
+        top = hits[0].clause
+        section = self.retriever.parent_section(top) if is_table_row(top) else None
+        doc_id, annex = self.named_plan(question) or (top["doc_id"], "")
+        scope = ([self.by_path[(top["doc_id"], p)] for p in section["children"]] if section else
+                 [c for c in self.retriever.clauses if c["doc_id"] == doc_id and (not annex or c["path"].startswith(annex + " "))])
+        found, seen = [], set()
+        for clause in scope:
+            if clause["text_key"] in seen:
+                continue
+            if any(unit == normalize_unit(u) for f in fields for u in clause[f]):
+                seen.add(clause["text_key"])
+                found.append(clause)
+        if not found:
+            title = top["doc_title"] if section else next(c["doc_title"] for c in scope)
+            return f"《{title}》中没有把{unit}列为{role_name}单位的条款。"
+        where = f"{section['path']}「{to_simplified(section['title'])}」" if section else (annex or "")
+        lines = [f"《{top['doc_title'] if section else found[0]['doc_title']}》{where}中，列{unit}为{role_name}单位的共 {len(found)} 项："]
+        citations = []
+        for n, clause in enumerate(found[:MAX_LISTED], 1):
+            quote = clause["text"] if is_table_row(clause) else next(
+                (r.raw for r in find_responsibilities(clause["text"]) if any(unit == normalize_unit(u) for u in
+                 r.lead_units + r.cooperating_units + r.responsible_units)), clause["responsibility"] or clause["text"][:60])
+            c = self.citation(n, Hit(clause, 0.0), quote if quote in clause["text"] else clause["text"][:60])
+            citations.append(c)
+            roles = "、".join(label for label, f in (("牵头", "lead_units"), ("配合", "cooperating_units"), ("负责", "responsible_units"))
+                             if any(unit == normalize_unit(u) for u in clause[f]))
+            lines.append(f"{n}. {self.item_name(clause)}（{roles}）[{n}]")
+        if len(found) > MAX_LISTED:
+            lines.append(f"（另有 {len(found) - MAX_LISTED} 项未列出，可缩小到某一方案再问。）")
+        return "\n".join(lines), citations
+
     def compose_across(self, question: str, hits: list[Hit], tokens: list[str]) -> tuple[str, list[Citation]] | None:
         """Questions about all items of one section at once, answered by reading every item.
 
@@ -587,17 +642,33 @@ class Assistant:
         simplified = to_simplified(question)
         tokens = [t for t in tokens if CJK.search(t)]  # an English question's Chinese terms
         listing = bool(LIST_QUESTION.search(question))
-        wanted = NUMBER_CONDITION.search(simplified) if listing else None
+        wanted = (NUMBER_CONDITION.search(simplified) or ENGLISH_HEADCOUNT.search(question)) if listing else None
         extreme = SUPERLATIVE.search(simplified)
         verb = next((v for v, pattern in STATUS_VERBS if pattern.search(question)), None) if listing else None
-        unit = wanted["unit"] if wanted else next((u for u in UNIT_WORDS if u in simplified), None) if extreme else None
-        if not (wanted or unit or verb):
-            return None
+        unit = (wanted["unit"] or "人") if wanted else next((u for u in UNIT_WORDS if u in simplified), None) if extreme else None
         section = self.retriever.parent_section(hits[0].clause)
         if section is None or len(section["children"]) < 3:
             return None
-        if any(to_simplified(self.by_path[(section["doc_id"], p)]["title"]) in simplified for p in section["children"]):
+        rows = [self.by_path[(section["doc_id"], p)] for p in section["children"]]
+        if any(to_simplified(row["title"]) in simplified for row in rows):
             return None  # 宁远县制定了哪些文件: about one item, not across them
+        # "哪几个县的方案已提交县发改部门走发文程序": the items whose report says what the question says.
+        reported = listing and all(to_simplified(row["title"]) in self.retriever.place_rows for row in rows)
+        if not (wanted or unit or verb or reported):
+            return None
+        if not (unit or verb):
+            condition = [t for t in tokens if t not in to_simplified(section["title"] + rows[0]["doc_title"])]
+            stated = [(True, row, sentence) for row in rows
+                      if (sentence := max((row["text"][a:b] for a, b in spans(row["text"])),
+                                          key=lambda x: self.retriever.coverage(condition, to_simplified(x))))
+                      and condition and self.retriever.coverage(condition, to_simplified(sentence)) >= 0.8]
+            if not stated or len(stated) == len(rows):
+                return None
+            name = section["path"] if section["path"].startswith("【") else section["title"]
+            lines = [f"根据《{section['doc_title']}》{name}，符合的共 {len(stated)} 项："]
+            citations = [self.citation(n, Hit(row, 0.0), sentence.strip()) for n, (_, row, sentence) in enumerate(stated, 1)]
+            lines += [f"{c.n}. {self.item_name(row)}：{c.quote} [{c.n}]" for c, (_, row, _) in zip(citations, stated)]
+            return "\n".join(lines), citations
         if unit:
             said = rf"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:个|名)?{re.escape(unit)}"
             value = lambda found: float(found[1])  # noqa: E731
@@ -767,15 +838,24 @@ class Assistant:
             kinds_by_side = [{c["kind"] for c in self.retriever.clauses if c["region"] == side} for side in sides]
             common = sorted(set.intersection(*kinds_by_side)) if kinds_by_side else []
             filters = [{"region": side, "kind": common or None} for side in sides]
+        chosen: list[tuple[Hit | None, float]] = []
         for number, (side, where) in enumerate(zip(sides, filters)):
             hits = self.retriever.search(topic, k=k * 6 if plans else k, **where)
             if plans:
                 hits = [h for h in hits if self.in_plan(h.clause, plans[number], plans)][:k]
             per_side.append(hits)
-            relevant = [h for h in hits if not chinese or self.retriever.clause_coverage(chinese, h.clause) >= 0.5]
+            cover = {id(h): self.retriever.clause_coverage(chinese, h.clause) if chinese else 1.0 for h in hits}
+            # A side may word the topic differently (平江 攻坚战, 沅江 保卫战): its best clause still
+            # stands if it shares a good part of the question, rather than a false "未规定".
+            relevant = [h for h in hits if cover[id(h)] >= 0.5] or [h for h in hits[:1] if cover[id(h)] >= 0.3]
             in_part = [h for h in relevant if any(w in to_simplified(" ".join(h.clause["heading_path"] + [h.clause["title"]]))
                                                   for w in parts_asked)]
             best = next(iter(in_part or relevant), None)
+            chosen.append((best, cover[id(best)] if best else 0.0))
+        if not plans:
+            chosen = self.aligned(chosen, filters, chinese)
+        chosen = [(self.substance(best, chinese), cover) for best, cover in chosen]
+        for best, _ in chosen:
             if best is None:
                 cells.append("未规定")
                 continue
@@ -790,6 +870,34 @@ class Assistant:
         sources = [f"[{c.n}] {self.label(c)}" for c in citations]
         ranked = [h for group in zip(*per_side) for h in group] + [h for group in per_side for h in group[min(map(len, per_side)):]]
         return "\n".join(table) + "\n\n" + "\n".join(sources), citations, ranked
+
+    def substance(self, hit: Hit | None, chinese: list[str]) -> Hit | None:
+        """A bare heading ("防范化解重大社会风险。") says nothing a cell can show: its item that
+        covers the question best stands in for it."""
+        section = self.retriever.sections.get((hit.clause["doc_id"], hit.clause["path"])) if hit else None
+        if section is None or len(hit.clause["text"]) > 40:
+            return hit
+        items = [self.by_path[(section["doc_id"], p)] for p in section["children"]]
+        return Hit(max(items, key=lambda c: self.retriever.clause_coverage(chinese, c)), hit.score, also=hit.also)
+
+    def aligned(self, chosen: list[tuple[Hit | None, float]], filters: list[dict], chinese: list[str]) -> list[tuple[Hit | None, float]]:
+        """Parallel plans (平江 000 and 沅江 001 share their numbering) compare clause with clause:
+        a side whose choice covers the question less takes the clause at the best side's path,
+        when that clause is about the question too (蓝天保卫战 二、(四)1 on both sides)."""
+        anchor, anchor_cover = max(chosen, key=lambda x: x[1])
+        if anchor is None:
+            return chosen
+        result = []
+        for (best, cover), where in zip(chosen, filters):
+            twin = next((c for c in self.retriever.clauses if c["path"] == anchor.clause["path"] and c["region"] == where["region"]
+                         and (not where["kind"] or c["kind"] in where["kind"])), None)
+            twin_cover = self.retriever.clause_coverage(chinese, twin) if twin and chinese else 0.0
+            same_heading = twin is not None and longest_common_substring(to_simplified(twin["title"]),
+                                                                         to_simplified(anchor.clause["title"])) >= 3
+            if best is not anchor and same_heading and cover < anchor_cover and twin_cover >= 0.2 and twin_cover >= cover - 0.1:
+                best, cover = Hit(twin, 0.0), twin_cover
+            result.append((best, cover))
+        return result
 
     # -- entry point -----------------------------------------------------------------------
     def ask(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Answer:
@@ -825,7 +933,13 @@ class Assistant:
                 doc_id = self.named_document(question)
                 title = next(c["doc_title"] for c in self.retriever.clauses if c["doc_id"] == doc_id)
                 reason = f"《{title}》的文本没有载明文号或印发日期。"
-        if reason is None and not compare and kind not in ("structure", "metadata"):
+        # Questions across many clauses (which counties, which tasks a unit has) read every item.
+        listing = reason is None and not compare and not composed and kind != "structure" and hits
+        across = self.compose_across(question, hits, tokens) if listing else None
+        tasks = self.compose_unit_tasks(question, hits) if listing and not across else None
+        if isinstance(tasks, str):
+            reason = tasks
+        if reason is None and not compare and kind not in ("structure", "metadata") and not across and not tasks:
             reason = self.unanswered(question, tokens, hits) if hits else "检索不到相关条款。"
         if reason:
             nearest = "".join(f"\n- 《{h.clause['doc_title']}》{h.clause['path']}「{to_simplified(h.clause['title'])}」（相关，但不能回答该问题）"
@@ -833,7 +947,6 @@ class Assistant:
             text = f"{NOT_FOUND}能回答该问题的内容。{reason}" + (f"\n\n最接近的条款：{nearest}" if nearest else "")
             return Answer(question, text, True, retrieved=[h.to_dict() for h in hits],
                           timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
-        across = None if compare or composed or kind == "structure" else self.compose_across(question, hits, tokens)
         unit_count = UNIT_COUNT.search(to_simplified(question))
         if compare:
             kind = "compare"
@@ -845,6 +958,9 @@ class Assistant:
         elif across:
             kind = "across"
             body, citations = across
+        elif tasks:
+            kind = "across"
+            body, citations = tasks
         elif kind == "lead" or unit_count:
             kind = "lead"
             body, citations = self.compose_lead(hits, tokens, unit_count["role"] or "" if unit_count else None)

@@ -90,6 +90,26 @@ def test_a_meeting_by_phone_is_not_personal_data(assistant):
     assert not answer.refused and "守住脚下这方土" in answer.answer
 
 
+def test_which_tasks_a_unit_has(assistant):
+    table = assistant.ask("统计局在六仗责任分解表里是哪几仗的责任单位？")
+    assert [c.clause_title for c in table.citations] == ["科技创新攻坚仗", "优化发展环境持久仗", "重点民生保障仗"]
+    tasks = assistant.ask("平江守底方案里县财政局负责哪些任务？")
+    assert len(tasks.citations) >= 5 and all("财政局" in c.quote for c in tasks.citations)
+    assert_citations_resolve(assistant, tasks)
+    none = assistant.ask("平江翻身仗方案里公安局牵头哪些任务？")
+    assert none.refused and "没有把公安局列为牵头单位" in none.answer
+
+
+def test_newsletter_items_that_report_the_same_step(assistant):
+    answer = assistant.ask("哪几个县的安全守底方案已经提交县发改部门走发文程序了？")
+    assert [c.clause_title for c in answer.citations] == ["宁远县", "新田县", "蓝山县"]
+
+
+def test_parallel_plans_compare_clause_with_clause(assistant):
+    answer = assistant.ask("打蓝天保卫战，平江和沅江分别由谁牵头或者负责？")
+    assert [(c.doc_id, c.path) for c in answer.citations] == [("pj-shoudi", "二、(四)1"), ("yj-shoudi", "二、(四)1")]
+
+
 def test_counting_the_units_a_row_names(assistant):
     answer = assistant.ask("六仗责任分解表中，经济增长主动仗有多少个责任单位？")
     assert answer.citations[0].path == "附件1 经济增长主动仗" and "共 21 个责任单位" in answer.answer
@@ -146,8 +166,8 @@ def test_county_reports_answer_questions_about_that_county(assistant):
 @pytest.mark.parametrize("question, reason", [
     ("蓝山县安全守底行动方案的主要任务有哪些？", "没有收录蓝山县的方案文本"),  # only reported on, not in the corpus
     ("Which tasks does Lanshan's own bottom-line safety plan set?", "没有收录蓝山县的方案文本"),
-    ("平江翻身仗方案里，一年最多允许死亡多少人？", "没有写出以“人”计的数字"),  # the plan says 持续下降, no cap
-    ("平江燃气管道老化更新改造一共投入多少资金？", "没有写出以“元”计的数字"),  # 争取…补助资金, no amount
+    ("平江翻身仗方案里，一年最多允许死亡多少人？", "没有写出"),  # the plan says 持续下降, no cap
+    ("平江燃气管道老化更新改造一共投入多少资金？", "没有写出"),  # 争取…补助资金, no amount
     ("益阳市安全守底行动专班的召集人是谁？", "没有益阳市的方案或专班"),  # 益阳 only in 益阳市生态环境局沅江分局
     ("道县专班办公室主任叫什么名字？", "没有写出该职务人员的姓名"),  # another county's report names a 副主任
     ("沅江市2022年安全守底方案的工作目标有哪些？", "没有涉及“2022”"),  # 001 is the 2024 plan; 2022 is elsewhere
