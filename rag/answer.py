@@ -78,7 +78,7 @@ UNIT_COUNT = re.compile(r"(?:多少|几)个?(?P<role>责任|牵头|配合|负责
 DOCUMENT_PARTS = re.compile(r"组成|組成|部分|几大块|幾大塊|哪几块|哪幾塊|章节|章節|栏目|欄目|几个方面|幾個方面|哪些方面|"
                             r"sections|structure|what parts", re.IGNORECASE)
 TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")
-DOCUMENT_NAME = re.compile(r"[\w“”\"]*?(?:方案|专报)的?")
+DOCUMENT_NAME = re.compile(r"[\w“”\"]*?(?:方案|专报|分解表)的?")
 PLAN_PARTS = ("目标",)  # tasks and mechanisms mention topics everywhere; 工作目标 is one part
 TITLE_MARKS = re.compile(r"[“”\"「」『』‘’《》]")
 # "宁远县安全守底行动实施方案定了哪些目标": a county's own plan, which the corpus only reports on.
@@ -331,19 +331,19 @@ class Assistant:
         that is a plan of its own (003 附件2–7, e.g. 平江县打好防范化解风险阻击仗工作方案)."""
         documents = sorted({(c["doc_id"], "", c["doc_title"], c["region"]) for c in self.retriever.clauses})
         annexes = sorted((s["doc_id"], s["path"], s["title"], s["region"]) for s in self.retriever.sections.values()
-                         if re.fullmatch(r"附件\d+", s["path"]) and s["title"].endswith("方案"))
+                         if re.fullmatch(r"附件\d+", s["path"]) and s["title"].endswith(("方案", "表")))
         return documents + annexes
 
     def named_plan(self, question: str) -> tuple[str, str] | None:
         """The plan a question names by (part of) its title: 翻身仗方案 → (002, ""), 防范化解风险阻击仗
         工作方案 → (003, 附件5). A document wins a tie with its copy in another's annex."""
         simplified = to_simplified(question).replace(" ", "")
-        if not re.search(r"方案|专报", simplified):
+        if not re.search(r"方案|专报|表", simplified):
             return None
         quoted = re.findall(r"《([^》]+)》", simplified)
         bare = TITLE_MARKS.sub("", simplified)
         # The words right before 方案 are the plan's name: "六仗总体方案的安全生产目标" names 003, not 002.
-        names = [bare[max(0, m.start() - 14):m.start()] for m in re.finditer("方案", bare)]
+        names = [bare[max(0, m.start() - 14):m.start()] for m in re.finditer("方案|表", bare)]
         regions = regions_in(question)
         scored = []
         for order, (doc_id, annex, title, region) in enumerate(self.plans()):
@@ -386,7 +386,7 @@ class Assistant:
     def compared_plans(self, question: str) -> list[tuple[str, str]]:
         """Two or more plans a question sets side by side ("六仗总体方案的目标和翻身仗方案的目标")."""
         parts = re.split(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus", to_simplified(question))
-        named = [self.named_plan(part) for part in parts if re.search(r"方案|专报", part)]
+        named = [self.named_plan(part) for part in parts if re.search(r"方案|专报|表", part)]
         return list(dict.fromkeys(p for p in named if p))
 
     # -- quoting ---------------------------------------------------------------------------
@@ -829,10 +829,13 @@ class Assistant:
             titles = {(d, a): t for d, a, t, _ in self.plans()}
             sides = [f"《{titles[p]}》" for p in plans]
             filters = [{"doc_id": d} for d, _ in plans]
-            # What is compared, without the plans' names ("六仗总体方案的", "翻身仗方案的").
+            # What is compared, without the plans' names ("六仗总体方案的", "翻身仗方案的"); a table
+            # (责任分解表) keeps them, as its rows are named by the other plans (重点民生保障仗).
+            whole = (topic, chinese)
             topic = DOCUMENT_NAME.sub("", topic)
             named = TITLE_MARKS.sub("", to_simplified("".join(titles[p] for p in plans)))
             chinese = [t for t in chinese if t not in named]
+            per_plan = [whole if titles[p].endswith("表") else (topic, chinese) for p in plans]
         else:
             # Compare like with like: 平江's 实施方案 with 沅江's 实施方案 when both regions have one.
             kinds_by_side = [{c["kind"] for c in self.retriever.clauses if c["region"] == side} for side in sides]
@@ -840,6 +843,8 @@ class Assistant:
             filters = [{"region": side, "kind": common or None} for side in sides]
         chosen: list[tuple[Hit | None, float]] = []
         for number, (side, where) in enumerate(zip(sides, filters)):
+            if plans:
+                topic, chinese = per_plan[number]
             hits = self.retriever.search(topic, k=k * 6 if plans else k, **where)
             if plans:
                 hits = [h for h in hits if self.in_plan(h.clause, plans[number], plans)][:k]
