@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from rag.clean import to_simplified
 from rag.glossary import PLACES, chinese_terms
 from rag.parse import chinese_number
-from rag.retrieve import PLACE_NAMES, Hit, Retriever, regions_in, without_places
+from rag.retrieve import PLACE_NAMES, REGION_NAMES, Hit, Retriever, regions_in, without_places
 from rag.units import ALIASES as UNIT_ALIASES
 from rag.units import Responsibility, find_responsibilities, normalize_unit
 
@@ -90,8 +90,9 @@ PLAN_STATUS = re.compile(r"进展|进度|制定|印发|审定|签发|提交|到�
 MEASURE_ASKED = re.compile(r"(?:多少|几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
 COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
 # "What targets does Qiyang's own plan set?": the English form of a county-plan question.
-ENGLISH_COUNTY_PLAN = re.compile(r"\b(?P<place>lengshuitan|lingling|qiyang|dongan|shuangpai|daoxian|jianghua|jiangyong|"
-                                 r"ningyuan|xintian|lanshan|jindong|huilongxu)\b[^.?!]{0,60}\bplan\b", re.IGNORECASE)
+ENGLISH_COUNTY_PLAN = re.compile(
+    rf"\b(?P<place>{'|'.join(p for p, c in PLACES.items() if c in REGION_NAMES['永州市'] and c != '永州')})\b[^.?!]{{0,60}}\bplan\b",
+    re.IGNORECASE)
 PLAN_CONTENT_EN = re.compile(r"target|task|goal|measure|requirement|content|lead|responsib|indicator", re.IGNORECASE)
 PLAN_STATUS_EN = re.compile(r"progress|status|issued|draft|submitted|approv|stage|task force|set up", re.IGNORECASE)
 # "益阳市的安全守底行动工作专班": a place's own plan; the corpus has plans of 平江, 沅江 and 永州 only.

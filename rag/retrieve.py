@@ -216,8 +216,9 @@ class Retriever:
         mask = self.allowed(regions, doc_ids, kinds)
         if not mask.any():
             return []
+        expanded = " ".join([simplified, *chinese_terms(question)])  # English gains its Chinese terms: Daoxian County → 道县
         dense = self.dense_ranking(simplified, mask)
-        lexical = self.lexical_ranking(" ".join([simplified, *chinese_terms(question)]), mask)
+        lexical = self.lexical_ranking(expanded, mask)
         scores: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, i in enumerate(ranking):
@@ -229,7 +230,6 @@ class Retriever:
             scores[i] += self.clause_coverage(tokens, self.clauses[i]) / (RRF_K + 1)
             if leads and self.has_units[i]:
                 scores[i] += 0.5 / (RRF_K + 1)
-        expanded = " ".join([simplified, *chinese_terms(question)])  # Daoxian County → 道县
         for title, rows in self.place_rows.items():
             stem = re.sub(r"(?:管理区|县|区|市)$", "", title)
             if title in expanded or (len(stem) >= 2 and stem in expanded):
