@@ -126,3 +126,15 @@ def _t2s() -> opencc.OpenCC:
 def to_simplified(text: str) -> str:
     """Simplified-script copy for search: 牽頭 and 牵头 must meet in one index."""
     return _t2s().convert(text)
+
+
+def longest_common_substring(a: str, b: str) -> int:
+    """Length of the longest run of characters shared by `a` and `b` (short strings only)."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best

@@ -104,7 +104,7 @@ def _retriever():
 
 
 def _llm_backend(choice: str | None):
-    from rag.llm import load_backend
+    from rag.llm_backends import load_backend
 
     try:
         return load_backend(choice)
@@ -114,6 +114,7 @@ def _llm_backend(choice: str | None):
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answer import Assistant
+    from rag.chat import Chat
 
     question = " ".join(args.question).strip()
     if not question:
@@ -129,7 +130,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     backend = _llm_backend(args.llm)
     printed = ""
-    for answer in Assistant(retriever, llm=backend).stream(question, region=args.region, doc_id=args.doc, k=args.k):
+    for answer in Chat(Assistant(retriever), backend).stream(question, region=args.region, doc_id=args.doc, k=args.k):
         if not args.json and answer.mode == "llm" and answer.answer.startswith(printed):
             print(answer.answer[len(printed):], end="", flush=True)
             printed = answer.answer
@@ -150,14 +151,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from rag import evaluate
     from rag.answer import Assistant
+    from rag.chat import Chat
 
     try:
         cases = evaluate.load_cases(Path(args.cases))
     except (OSError, evaluate.CaseFileError) as exc:
         raise UsageError(str(exc)) from None
-    assistant = Assistant(_retriever(), llm=_llm_backend(args.llm))
-    final = lambda q: [*assistant.stream(q)][-1].to_dict()  # noqa: E731 - the last streamed item is the answer
-    rows = evaluate.run_cases(cases, final, assistant.cited_text)
+    assistant = Assistant(_retriever())
+    chat = Chat(assistant, _llm_backend(args.llm))
+    rows = evaluate.run_cases(cases, lambda q: chat.final(q).to_dict(), assistant.cited_text)
     metrics = evaluate.by_category(rows)
     baseline = None
     if args.baseline == "naive":

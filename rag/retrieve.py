@@ -17,20 +17,14 @@ import numpy as np
 
 from rag import config
 from rag.clean import to_simplified
-from rag.glossary import PLACES, chinese_terms
+from rag.gazetteer import regions_in, without_places
+from rag.glossary import chinese_terms
 from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
-from rag.sections import build_sections
+from rag.store import Store
 
-PLACE_TITLE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:县|区|市)")
 RRF_K = 60
 CANDIDATES = 60
 RERANK_CANDIDATES = 20
-REGION_NAMES = {
-    "平江县": ("平江",),
-    "沅江市": ("沅江",),
-    "永州市": ("永州", "冷水滩", "零陵", "祁阳", "东安", "双牌", "道县", "江华", "江永", "宁远", "新田", "蓝山",
-            "金洞", "回龙圩"),
-}
 # Words that say what kind of answer is wanted rather than what it is about.
 GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
               "分别 各是 一下 里面 部分 方面 任务 组成 包括 分成 一共 共有 提到 说法 写法 表述 一致 不同 区别 差别 差异 有何 "
@@ -42,27 +36,6 @@ QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多�
 LEADING_PREPOSITION = re.compile(r"[对向把给从在]")
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
-
-
-def regions_in(question: str) -> list[str]:
-    """Regions a question names, in simplified script or pinyin."""
-    simplified = to_simplified(question)
-    lowered = question.lower()
-    found = [region for region, names in REGION_NAMES.items() if any(n in simplified for n in names)]
-    named = [chinese for pinyin, chinese in PLACES.items() if re.search(rf"\b{pinyin}\b", lowered)]
-    found += [region for region, names in REGION_NAMES.items()
-              if region not in found and any(n in c for c in named for n in names)]
-    return found
-
-
-PLACE_NAMES = sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True)
-
-
-def without_places(text: str, filler: str = "") -> str:
-    """`text` with the corpus's place names (平江县, 沅江, 宁远…) replaced by `filler`."""
-    for name in PLACE_NAMES:
-        text = text.replace(name + "县", filler).replace(name + "市", filler).replace(name, filler)
-    return text
 
 
 @dataclass
@@ -122,21 +95,7 @@ class Retriever:
         self.kind_of = np.array([c["kind"] for c in self.clauses])
         self.has_units = np.array([bool(c["lead_units"] or c["cooperating_units"] or c["responsible_units"])
                                    for c in self.clauses])
-        self.twins: dict[str, list[int]] = {}
-        for i, clause in enumerate(self.clauses):
-            self.twins.setdefault(clause["text_key"], []).append(i)
-        # Rows named by a place (【县市区动态】宁远县): a question that names the place is about its row.
-        self.place_rows: dict[str, list[int]] = {}
-        for i, clause in enumerate(self.clauses):
-            title = to_simplified(clause["title"])
-            if clause["path"].endswith(clause["title"]) and PLACE_TITLE.fullmatch(title):
-                self.place_rows.setdefault(title, []).append(i)
-        self.sections = {(s["doc_id"], s["path"]): s for s in build_sections(self.clauses)}
-        self.section_above = {(s["doc_id"], child): s for s in self.sections.values() for child in s["children"]}
-
-    def parent_section(self, clause: dict) -> dict | None:
-        """The section a clause is a direct item of (宁远县 → 【县市区动态】), if any."""
-        return self.section_above.get((clause["doc_id"], clause["path"]))
+        self.store = Store(self.clauses)
 
     def rerank(self, question: str, scores: dict[int, float]) -> None:
         """Order the fused candidates by a cross-encoder's scores (when RAG_RERANKER names one).
@@ -230,7 +189,7 @@ class Retriever:
             scores[i] += self.clause_coverage(tokens, self.clauses[i]) / (RRF_K + 1)
             if leads and self.has_units[i]:
                 scores[i] += 0.5 / (RRF_K + 1)
-        for title, rows in self.place_rows.items():
+        for title, rows in self.store.place_rows.items():
             stem = re.sub(r"(?:管理区|县|区|市)$", "", title)
             if title in expanded or (len(stem) >= 2 and stem in expanded):
                 for i in rows:
@@ -247,7 +206,7 @@ class Retriever:
             if clause["text_key"] in shown:
                 continue
             shown.add(clause["text_key"])
-            twins = [self.clauses[j] for j in self.twins[clause["text_key"]] if j != i and mask[j]]
+            twins = [self.clauses[j] for j in self.store.twins[clause["text_key"]] if j != i and mask[j]]
             also = [{"doc_id": t["doc_id"], "source": t["source"], "path": t["path"]} for t in twins]
             hits.append(Hit(clause, scores[i], dense_rank.get(i), lexical_rank.get(i), also))
             if len(hits) == k:

@@ -25,8 +25,10 @@ STARTED = time.perf_counter()  # before the Gradio import, the slowest part of s
 import gradio as gr  # noqa: E402
 
 from rag.answer import Answer, Assistant  # noqa: E402
+from rag.chat import Chat  # noqa: E402
 from rag.clean import to_simplified  # noqa: E402
-from rag.llm import LLMBackend, load_backend  # noqa: E402
+from rag.llm_backends import LLMBackend, load_backend  # noqa: E402
+from rag.ui_html import CSS, Corpus, citation_card  # noqa: E402
 
 EXAMPLES = ("平江县燃气整治由谁牵头？", "平江和沅江的受污染耕地安全利用率目标各是多少？", "永州市安全守底行动专班的召集人是谁？")
 REGIONS = ("平江县", "沅江市", "永州市")
@@ -36,23 +38,6 @@ CONCURRENCY = 2  # one answer per core; further users wait in the queue instead 
 CITE_MARK = re.compile(r"\[(\d+)\]")
 SCROLL_TO_CLAUSE = ("() => setTimeout(() => document.querySelector('#clause-tree .selected')"
                     "?.scrollIntoView({block: 'center'}), 150)")
-CSS = """
-.cite { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 2px; }
-.cite-head { font-weight: 600; }
-.cite-path { color: var(--body-text-color-subdued); margin: 2px 0 4px; }
-.cite-text, .clause-text { white-space: pre-wrap; max-height: 14em; overflow-y: auto; font-size: 0.92em; margin-top: 4px; }
-.tag { display: inline-block; border-radius: 10px; padding: 0 8px; margin: 1px 2px; font-size: 0.85em; }
-.tag.lead { background: #fde2e1; color: #8a1c1c; }
-.tag.coop { background: #e1ecfd; color: #1c3f8a; }
-.tag.resp { background: #fdf3d6; color: #6b4e00; }
-.tag.region { background: #e3f4e6; color: #1d5e2c; }
-.also { font-size: 0.85em; color: var(--body-text-color-subdued); }
-mark { background: #ffe066; color: #1f1f1f; }
-.doc-head { font-weight: 600; margin: 10px 0 4px; }
-.clause { border-left: 2px solid var(--border-color-primary); padding: 2px 8px; margin: 2px 0; }
-.clause.selected { border-left: 4px solid #e8a400; background: rgba(255, 193, 7, 0.12); }
-.clause .path { font-weight: 600; margin-right: 6px; }
-"""
 
 
 @dataclass(frozen=True)
@@ -90,12 +75,12 @@ def combine(parts: list[tuple[Scope, Answer]]) -> Answer:
                    timings_ms={"total": sum(a.timings_ms.get("total", 0.0) for a in answers)})
 
 
-def stream_scoped(assistant: Assistant, question: str, searches: list[Scope]) -> Iterator[Answer]:
+def stream_scoped(chat: Chat, question: str, searches: list[Scope]) -> Iterator[Answer]:
     """The combined answer as it grows, one scope after another; the last item is final."""
     done: list[tuple[Scope, Answer]] = []
     for scope in searches:
         last = None
-        for last in assistant.stream(question, region=scope.region, doc_id=scope.doc_id):
+        for last in chat.stream(question, region=scope.region, doc_id=scope.doc_id):
             yield combine([*done, (scope, last)])
         done.append((scope, last))
 
@@ -129,30 +114,6 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def highlight(text: str, needle: str) -> str:
-    """`text` as HTML with every occurrence of `needle` in <mark>; all of it escaped."""
-    if not needle:
-        return html.escape(text)
-    return f"<mark>{html.escape(needle)}</mark>".join(html.escape(part) for part in text.split(needle))
-
-
-def unit_tags(record: dict) -> str:
-    """Lead, cooperating and responsible units as coloured tags."""
-    kinds = (("lead_units", "牵头", "lead"), ("cooperating_units", "配合", "coop"), ("responsible_units", "负责", "resp"))
-    return "".join(f'<span class="tag {css}">{label} · {html.escape(to_simplified(u))}</span>'
-                   for key, label, css in kinds for u in record.get(key) or [])
-
-
-def citation_card(c: dict) -> str:
-    """One citation: document, clause path, region and units, then the clause with the quote marked."""
-    also = "".join(f'<div class="also">同见：{html.escape(a["source"])} {html.escape(a["path"])}</div>' for a in c["also"])
-    return (f'<div class="cite"><div class="cite-head">[{c["n"]}] 《{html.escape(c["title"])}》</div>'
-            f'<div class="cite-path">{html.escape(c["path"])}「{html.escape(to_simplified(c["clause_title"]))}」'
-            f'{"（含其下各项）" if c.get("scope") == "section" else ""}'
-            f'<span class="tag region">{html.escape(c["region"])}</span></div>'
-            f'<div>{unit_tags(c)}</div><div class="cite-text">{highlight(c["text"], c["quote"])}</div>{also}</div>')
-
-
 def status_markdown(answer: Answer, searches: list[Scope]) -> str:
     """How the answer was made: mode, the reason for any fallback, time and search scope."""
     mode = "+".join(MODES.get(m, m) for m in answer.mode.split("+"))
@@ -174,77 +135,17 @@ def api_markdown(answer: Answer) -> str:
     if answer.citations:
         lines.append("\n---\n**引文**")
     for c in answer.citations:
-        units = Assistant.units_sentence(c)
+        units = c.units_sentence()
         lines.append(f"\n[{c.n}] 《{c.title}》{c.path}「{to_simplified(c.clause_title)}」（{c.region}）"
                      + (f" {units}" if units else "") + "\n\n> " + c.quote.replace("\n", "\n> "))
     return "\n".join(lines)
 
 
-class Corpus:
-    """The clause tree of every indexed document, for the browser tab."""
-
-    def __init__(self, clauses: list[dict]) -> None:
-        self.clauses = clauses
-        self.by_id = {c["id"]: c for c in clauses}
-        # What a search matches: path, title, text and units, all in simplified script.
-        self.searchable = {c["id"]: to_simplified(" ".join([c["path"], c["title"], c["text_simplified"], *c["lead_units"],
-                                                           *c["cooperating_units"], *c["responsible_units"]]))
-                           for c in clauses}
-        self.documents: dict[str, dict] = {}
-        for c in clauses:
-            self.documents.setdefault(c["doc_id"], {"title": c["doc_title"], "region": c["region"], "kind": c["kind"],
-                                                    "source": c["source"]})
-
-    def doc_choices(self) -> list[tuple[str, str]]:
-        return [(f"{d['title']}（{d['region']}）", doc_id) for doc_id, d in self.documents.items()]
-
-    def clause_choices(self, doc_id: str) -> list[tuple[str, str]]:
-        return [(f"{c['path']}  {to_simplified(c['title'])}", c["id"]) for c in self.clauses if c["doc_id"] == doc_id]
-
-    def search(self, query: str) -> list[dict]:
-        """Clauses whose path, title, text or units contain the query, in either script."""
-        needle = to_simplified(query.strip())
-        return [c for c in self.clauses if needle in self.searchable[c["id"]]]
-
-    @staticmethod
-    def clause_html(c: dict, selected: bool = False, mark: str = "", expanded: bool = False) -> str:
-        """One clause of the tree, indented by depth; the selected one open and highlighted."""
-        depth = len(c["heading_path"])
-        title = "" if c["title"] == c["path"] else html.escape(to_simplified(c["title"]))
-        return (f'<div class="clause{" selected" if selected else ""}" style="margin-left: {depth * 1.2}em">'
-                f'<details{" open" if selected or expanded else ""}><summary>'
-                f'<span class="path">{html.escape(c["path"])}</span>{title} {unit_tags(c)}'
-                f'</summary><div class="clause-text">{highlight(c["text"], mark)}</div></details></div>')
-
-    def doc_head(self, doc_id: str) -> str:
-        d = self.documents[doc_id]
-        return (f'<div class="doc-head">《{html.escape(d["title"])}》 <span class="tag region">{html.escape(d["region"])}</span>'
-                f' {html.escape(d["kind"])} · {html.escape(d["source"])}</div>')
-
-    def tree_html(self, doc_id: str, selected_id: str | None = None, quote: str = "") -> str:
-        """A document's clause tree; the selected clause open, with the cited span marked."""
-        body = "".join(self.clause_html(c, c["id"] == selected_id, quote if c["id"] == selected_id else "")
-                       for c in self.clauses if c["doc_id"] == doc_id)
-        return self.doc_head(doc_id) + body
-
-    def results_html(self, query: str, matches: list[dict]) -> str:
-        """Search results grouped by document, each clause with the query marked."""
-        if not matches:
-            return f"<p>没有条款包含“{html.escape(query)}”。</p>"
-        parts = [f"<p>共 {len(matches)} 条条款包含“{html.escape(query)}”。在上方“条款”中选择一条，查看它在文档中的位置。</p>"]
-        current = None
-        for c in matches:
-            if c["doc_id"] != current:
-                current = c["doc_id"]
-                parts.append(self.doc_head(current))
-            shown = query.strip() if query.strip() in c["text"] else to_simplified(query.strip())
-            parts.append(self.clause_html(c, mark=shown, expanded=True))
-        return "".join(parts)
-
-
-def build(assistant: Assistant) -> gr.Blocks:
-    """The Blocks app around one loaded Assistant."""
-    corpus = Corpus(assistant.retriever.clauses)
+def build(chat: Chat) -> gr.Blocks:
+    """The Blocks app around one loaded assistant and its LLM backend (or none)."""
+    assistant = chat.assistant
+    store = assistant.store
+    corpus = Corpus(store)
     titles = {doc_id: d["title"] for doc_id, d in corpus.documents.items()}
     first_doc = next(iter(corpus.documents))
 
@@ -275,8 +176,8 @@ def build(assistant: Assistant) -> gr.Blocks:
                 for c in citations:
                     gr.HTML(citation_card(c))
                     # A column with no heading clause of its own (【县市区动态】) opens at its first item.
-                    opened = assistant.record(c["doc_id"], c["path"]) or assistant.record(
-                        c["doc_id"], assistant.record(c["doc_id"], c["path"], "section")["children"][0])
+                    opened = store.record(c["doc_id"], c["path"]) or store.record(
+                        c["doc_id"], store.record(c["doc_id"], c["path"], "section")["children"][0])
                     clause_id = opened["id"]
                     button = gr.Button(f"在文档中查看 [{c['n']}] {c['path']}", size="sm")
                     button.click(partial(open_clause, clause_id, c["quote"]), outputs=[tabs, *browser_outputs],
@@ -327,7 +228,7 @@ def build(assistant: Assistant) -> gr.Blocks:
                 tree.render()
             with gr.Tab("设置", id="settings"):
                 info = assistant.retriever.info
-                gr.Markdown("#### 大模型接口（只读）\n" + llm_settings_markdown(getattr(assistant.llm, "name", None)))
+                gr.Markdown("#### 大模型接口（只读）\n" + llm_settings_markdown(getattr(chat.llm, "name", None)))
                 gr.Markdown(f"#### 索引\n{len(corpus.clauses)} 条条款，{len(corpus.documents)} 个文档；嵌入模型 "
                             f"`{info['model']}`；建立于 {info['built_at']}。")
 
@@ -343,7 +244,7 @@ def build(assistant: Assistant) -> gr.Blocks:
                        {"role": "assistant", "content": "正在查找…"}]
             yield history, "", "正在查找…", gr.skip()
             answer = None
-            for answer in stream_scoped(assistant, text, searches):
+            for answer in stream_scoped(chat, text, searches):
                 history[-1] = {"role": "assistant", "content": answer.answer.replace("<", "&lt;")}
                 yield history, gr.skip(), status_markdown(answer, searches), gr.skip()
             yield history, gr.skip(), gr.skip(), [asdict(c) for c in answer.citations]
@@ -357,13 +258,13 @@ def build(assistant: Assistant) -> gr.Blocks:
                 respond, chat_inputs, chat_outputs, api_visibility="private")
 
         def run_compare(a: str, b: str, subject: str) -> Iterator[tuple]:
-            """The comparison table for two regions: the assistant tables any question naming two."""
+            """The comparison table for the two regions picked, in the order picked."""
             subject = (subject or "").strip()
             if not subject or a == b:
                 yield "请选择两个不同的地区并填写主题。", "", []
                 return
             answer = None
-            for answer in assistant.stream(f"{a}和{b}{subject}"):
+            for answer in chat.stream_compare([a, b], subject):
                 yield status_markdown(answer, [Scope(a), Scope(b)]), answer.answer.replace("<", "&lt;"), gr.skip()
             yield gr.skip(), gr.skip(), [asdict(c) for c in answer.citations]
 
@@ -391,13 +292,13 @@ def build(assistant: Assistant) -> gr.Blocks:
 
         def ask_api(question: str) -> str:
             """Answer one question: Markdown with the cited clauses, for gradio_client scripts and the eval."""
-            return api_markdown([*assistant.stream(question)][-1])
+            return api_markdown(chat.final(question))
 
         gr.api(ask_api, api_name="ask")
     return demo
 
 
-def load_assistant(llm: LLMBackend | None = None) -> Assistant:
+def load_chat(llm: LLMBackend | None = None) -> Chat:
     """The assistant with models and index loaded, building the index first when there is none."""
     from rag.index import IndexUnavailable, ingest
     from rag.retrieve import Retriever
@@ -410,13 +311,13 @@ def load_assistant(llm: LLMBackend | None = None) -> Assistant:
         for problem in report.problems:
             print(f"{'错误' if problem.fatal else '注意'}: {problem.source}: {problem.message}", file=sys.stderr)
         retriever = Retriever()
-    assistant = Assistant(retriever, llm=llm)
+    assistant = Assistant(retriever)
     # Pay the one-time costs the first question would otherwise wait for: answering once loads
     # jieba's tagger, and Gradio imports matplotlib around its first event.
     assistant.ask(EXAMPLES[0])
     with contextlib.suppress(ImportError):
         import matplotlib  # noqa: F401
-    return assistant
+    return Chat(assistant, llm)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> int:
@@ -425,11 +326,11 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> int:
 
     try:
         auth = parse_auth(os.environ.get("RAG_AUTH"))
-        assistant = load_assistant(load_backend())
+        chat = load_chat(load_backend())
     except (ValueError, IndexUnavailable) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
-    demo = build(assistant)
+    demo = build(chat)
     demo.queue(default_concurrency_limit=CONCURRENCY)
     _, url, _ = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True,
                             show_error=True, footer_links=["api"], css=CSS)

@@ -16,7 +16,7 @@ def assistant(retriever):
 
 def assert_citations_resolve(assistant, answer):
     for c in answer.citations:
-        clause = assistant.record(c.doc_id, c.path, c.scope)
+        clause = assistant.store.record(c.doc_id, c.path, c.scope)
         assert c.quote and c.quote in clause["text"], (c.path, c.quote)
         assert f"《{c.title}》" in answer.answer and c.path in answer.answer
 

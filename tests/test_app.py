@@ -182,7 +182,8 @@ def test_several_filters_answer_per_scope_with_unique_citation_numbers():
 
 
 def test_user_and_corpus_text_is_escaped_and_keys_masked():
-    from rag.ui import citation_card, highlight, mask_key, parse_auth
+    from rag.ui import mask_key, parse_auth
+    from rag.ui_html import citation_card, highlight
 
     assert highlight("a<b>牵头c", "牵头") == "a&lt;b&gt;<mark>牵头</mark>c"
     card = citation_card({**citation(1, "a").__dict__, "text": "<script>x</script>（城管局牵头）", "quote": "（城管局牵头）"})

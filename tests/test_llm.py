@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answer, Assistant, Citation
-from rag.llm import (PROMPTS_DIR, LLMUnavailable, LocalBackend, OpenAIBackend, build_messages, llm_stream, load_backend,
-                     load_prompt, verify)
+from rag.answer import Answer, Citation
+from rag.llm import PROMPTS_DIR, build_messages, llm_stream, load_prompt, verify
+from rag.llm_backends import LLMUnavailable, LocalBackend, OpenAIBackend, load_backend
 
 # 002 平江县打好安全生产翻身仗工作方案 二、(二)3 and 二、(二)4, as parsed.
 GAS = ("燃气安全专项整治。推进城市燃气管道老化更新改造，积极争取中央省级预算内补助资金和市级配套资金，2023年对应市级相关要求，"
@@ -54,7 +54,7 @@ def blue_sky(n: int = 1) -> Citation:
 
 def grounded(question: str = "平江县燃气整治由谁牵头？", citations: list[Citation] | None = None) -> Answer:
     citations = citations or [gas()]
-    body = "\n\n".join(f"根据{Assistant.label(c)}：{Assistant.units_sentence(c)}。[{c.n}]\n\n> {c.quote}" for c in citations)
+    body = "\n\n".join(f"根据{c.label()}：{c.units_sentence()}。[{c.n}]\n\n> {c.quote}" for c in citations)
     return Answer(question, body, False, citations=citations, timings_ms={"retrieve": 3.0, "total": 5.0})
 
 
@@ -90,7 +90,7 @@ def test_compare_answers_use_the_compare_prompt():
     other = Citation(2, "yj-shoudi", "001_6a8d71b69641dc57.txt", "沅江市安全守底行动实施方案", "二、(四)1", "打好藍天保衛戰",
                      [], [], [], BLUE_SKY, BLUE_SKY, "沅江市")
     answer = Answer("平江和沅江的整治各由谁牵头？", "| 方面 | 平江县 | 沅江市 |\n|---|---|---|\n| 整治 | … [1] | … [2] |", False,
-                    citations=[gas(), other])
+                    citations=[gas(), other], kind="compare")
     user = build_messages(answer)[0][1]["content"]
     assert load_prompt("compare")[1].splitlines()[0] in user and "未规定" in user
     assert "打好蓝天保卫战" in user   # clauses reach the model in simplified script

@@ -1,7 +1,7 @@
 """Retrieval on the real corpus, with real embeddings, offline."""
 import os
 
-from rag.retrieve import regions_in
+from rag.gazetteer import regions_in
 
 
 def paths(hits):

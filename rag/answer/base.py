@@ -1,0 +1,52 @@
+"""The contract between the router and the answerers: what each is given and what it returns.
+
+An answerer either composes (text plus citations), refuses with a reason, or declines (None)
+so the router tries the next route; the router records which happened and why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.answer.types import Citation
+from rag.query import Query
+from rag.retrieve import Hit, Retriever
+from rag.store import Store
+
+
+@dataclass
+class Asked:
+    """One question on its way through the answerers."""
+
+    query: Query
+    hits: list[Hit]  # retrieval for the question (empty for a comparison, which retrieves per side)
+    retriever: Retriever
+    store: Store
+    k: int = 5
+    sides: list[str] = field(default_factory=list)  # regions compared, or the one region filtered on
+
+    def coverage(self, tokens: list[str], text: str) -> float:
+        return self.retriever.coverage(tokens, text)
+
+    def clause_coverage(self, tokens: list[str], clause: dict) -> float:
+        return self.retriever.clause_coverage(tokens, clause)
+
+
+@dataclass
+class Composed:
+    """An answer's text and the clauses it cites; `ranked` replaces retrieval's order when the
+    answerer retrieved on its own (a comparison's sides)."""
+
+    body: str
+    citations: list[Citation]
+    kind: str
+    ranked: list[Hit] | None = None
+
+
+@dataclass
+class Refusal:
+    """The corpus cannot answer; `reason` says why, in the words shown to the user."""
+
+    reason: str
+
+
+Outcome = Composed | Refusal

@@ -1,0 +1,112 @@
+"""Exact spans of clauses: sentences, the run that covers a question, a table cell's fragment.
+
+An answer never writes a fact of its own; it quotes. These functions decide which characters
+of a clause are quoted, so every quote is a substring of the clause it cites.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.answer.types import Citation
+from rag.clean import to_simplified
+from rag.retrieve import Hit
+
+SENTENCE_END = re.compile(r"[。；;！？!?]|\n")
+YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+DATE = re.compile(r"\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|初|中旬|上旬|下旬)?|\d{1,2}日")
+CHINESE_FIGURE = re.compile(r"[一二三四五六七八九十两兩百千万萬]+(?:届|屆|位|个|個|项|項|名|家|条|條|类|類|次|批|支|座|所|户|戶|成|倍)")
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a clause text; a responsibility parenthetical stays with its sentence."""
+    result, start = [], 0
+    for match in SENTENCE_END.finditer(text):
+        end = match.end()
+        if text[start:end].strip():
+            result.append((start, end))
+        start = end
+    if text[start:].strip():
+        result.append((start, len(text)))
+    merged: list[tuple[int, int]] = []
+    for s, e in result:
+        if merged and text[s:e].lstrip().startswith(("（", "(")) and ("牵头" in to_simplified(text[s:e]) or "负责" in to_simplified(text[s:e])):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in merged]
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in spans(text)]
+
+
+def is_table_row(clause: dict) -> bool:
+    """A 责任分解表 row: its responsibility is the row's own 牵头单位/责任单位 cells."""
+    return clause["responsibility"].startswith("牵头单位：")
+
+
+def has_figure(text: str) -> bool:
+    """Whether `text` states a number other than a year or a date ("2023年重点民生实事项目" and
+    "2月22日" state none; "第三届", "后三位" do)."""
+    return bool(re.search(r"\d", DATE.sub("", YEAR.sub("", text))) or CHINESE_FIGURE.search(text))
+
+
+def citation(n: int, hit: Hit, quote: str) -> Citation:
+    c = hit.clause
+    return Citation(n, c["doc_id"], c["source"], c["doc_title"], c["path"], c["title"], c["lead_units"],
+                    c["cooperating_units"], c["responsible_units"], quote, c["text"], c["region"], hit.also,
+                    "section" if "children" in c else "clause")
+
+
+def quote(text: str, tokens: list[str], idf: Callable[[str], float], need_digit: bool = False, limit: int = 400) -> str:
+    """The exact span of `text` that covers the question: short texts whole; otherwise the
+    run of sentences from the first to the last one that adds covered words."""
+    if len(text) <= 220 and not need_digit:
+        return text
+    found = spans(text)
+    useful = [(s, e) for s, e in found if not need_digit or has_figure(text[s:e])] or found
+    covered: set[str] = set()
+    chosen: list[tuple[int, int]] = []
+    while True:
+        gains = [(sum(idf(t) for t in tokens if t not in covered and t in to_simplified(text[s:e])), -i)
+                 for i, (s, e) in enumerate(useful)]
+        best = max(range(len(useful)), key=lambda i: gains[i]) if useful else None
+        if best is None or (chosen and gains[best][0] <= 0):
+            break
+        s, e = useful[best]
+        chosen.append((s, e))
+        covered |= {t for t in tokens if t in to_simplified(text[s:e])}
+        if gains[best][0] <= 0:
+            break
+    start, end = min(s for s, _ in chosen), max(e for _, e in chosen)
+    if end - start > limit:
+        start, end = chosen[0]
+    return text[start:end].strip()
+
+
+def fragment(sentence: str, tokens: list[str]) -> str:
+    """The comma-separated run of a long sentence that holds the question's words (a table cell)."""
+    if len(sentence) <= 80:
+        return sentence
+    pieces = [m.span() for m in re.finditer(r"[^，,；;]+[，,；;]?", sentence)]
+    hits = [i for i, (s, e) in enumerate(pieces) if any(t in to_simplified(sentence[s:e]) for t in tokens)]
+    if not hits:
+        return sentence
+    start, end = pieces[hits[0]][0], pieces[hits[-1]][1]
+    # A parenthetical's commas are not the sentence's: a cut inside one runs on to its close.
+    while end < len(sentence) and sentence[start:end].count("（") + sentence[start:end].count("(") > \
+            sentence[start:end].count("）") + sentence[start:end].count(")"):
+        end += 1
+    return sentence[start:end].rstrip("，,；;").strip()
+
+
+def item_name(clause: dict) -> str:
+    """An item as listed: its path, and its title unless the path already says it (【县市区动态】道县)."""
+    title = to_simplified(clause["title"])
+    return clause["path"] if clause["path"].startswith("【") or clause["path"].endswith(title) else f"{clause['path']} {title}"
+
+
+def section_name(section: dict) -> str:
+    """A section as an answer names it: a column by its path (【县市区动态】), else path「title」."""
+    return section["path"] if section["path"].startswith("【") else f"{section['path']}「{to_simplified(section['title'])}」"

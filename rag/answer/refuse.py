@@ -1,0 +1,162 @@
+"""Answerability: whether the corpus can answer a question, and if not, why — in one place.
+
+Two checks: `out_of_scope` judges the question alone (an instruction, personal data, a place,
+year or issue the corpus never mentions, a county plan it only reports on); `unanswered` judges
+the retrieved clauses (they lack the year, the figure, the topic or the person asked for).
+Each returns the reason shown to the user, or None.
+"""
+from __future__ import annotations
+
+import re
+
+from rag.answer.base import Asked
+from rag.answer.quote import has_figure, spans
+from rag.clean import to_simplified
+from rag.gazetteer import PLACE_NAMES, REGION_NAMES
+from rag.glossary import PLACES
+from rag.query import Query
+from rag.retrieve import Hit
+from rag.store import Store
+
+NOT_FOUND = "语料中未找到"
+INJECTION = re.compile(
+    r"忽略|無視|无视|系统提示|系統提示|提示词|提示詞|system prompt|ignore (?:all |the |any )?(?:previous|prior|above)|"
+    r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up|invent|fabricate|"
+    r"写一首|寫一首|作诗|写诗|七言|五言|poem|joke|笑话|笑話|段子|"
+    r"假设你是|假設你是|假如你是|suppose you are|you are now|不受[^，,。]{0,6}限制|"
+    r"override|developer mode|dump|api.?keys?|密钥|起草一份|起草一篇|擬一份|拟一份|以[^，,。]{1,12}的?名义|以[^，,。]{1,12}的?名義",
+    re.IGNORECASE)
+ACTUAL_RESULT = re.compile(r"实际|實際|actual|发生了|發生了|达到了多少|達到了多少|完成了多少|完成了几|happened|occurred|目前.*价",
+                           re.IGNORECASE)
+PERSONAL = re.compile(r"手机|手機|(?<!电视)电话|(?<!電視)電話|号码|號碼|住址|邮箱|phone|mobile|e-?mail|address", re.IGNORECASE)
+# "宁远县安全守底行动实施方案定了哪些目标": a county's own plan, which the corpus only reports on.
+COUNTY_PLAN = re.compile(r"(?P<place>(?:冷水滩|零陵|祁阳|东安|双牌|道|江华|江永|宁远|新田|蓝山)(?:县|区|市)|(?:金洞|回龙圩)管理区|永州经开区)"
+                         r"[^，,。？?]{0,12}方案")
+PLAN_CONTENT = re.compile(r"目标|任务|措施|要求|规定|内容|牵头|负责|指标")
+PLAN_STATUS = re.compile(r"进展|进度|制定|印发|审定|签发|提交|到哪|状态|情况|专班")
+# "What targets does Qiyang's own plan set?": the English form of a county-plan question.
+ENGLISH_COUNTY_PLAN = re.compile(
+    rf"\b(?P<place>{'|'.join(p for p, c in PLACES.items() if c in REGION_NAMES['永州市'] and c != '永州')})\b[^.?!]{{0,60}}\bplan\b",
+    re.IGNORECASE)
+PLAN_CONTENT_EN = re.compile(r"target|task|goal|measure|requirement|content|lead|responsib|indicator", re.IGNORECASE)
+PLAN_STATUS_EN = re.compile(r"progress|status|issued|draft|submitted|approv|stage|task force|set up", re.IGNORECASE)
+# "益阳市的安全守底行动工作专班": a place's own plan; the corpus has plans of 平江, 沅江 and 永州 only.
+OWNED_PLAN = r"(?:省|市|县)?的?[^，,。？?]{0,12}(?:方案|专班|专报)"
+PINYIN_WORD = re.compile(
+    r"\b([A-Z](?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ua|uo|ia|ie|iu|ui|ue|er|a|o|e|i|u)){2,3})\b")
+PLACE_IN_ENGLISH = re.compile(r"(?:\b(?:in|of|from|for|at|to|about)\s+(?:the\s+)?(?P<before>[A-Z][a-z]+)\b)|"
+                              r"(?:\b(?P<word>[A-Z][a-z]+)(?='s\b|’s\b|\s+(?:County|City|District|Province|Town|Village|Prefecture)\b))")
+# A surname and a given name in pinyin ("Chen Xiong", "Li Shishi") name a person, not a place.
+PERSON_NAME = re.compile(r"\b(?:Chen|Li|Wang|Zhang|Liu|Yang|Huang|Zhao|Wu|Zhou|Xu|Sun|Ma|Zhu|Hu|Guo|He|Gao|Lin|Luo|Zheng|Liang|"
+                         r"Xie|Song|Tang|Deng|Han|Feng|Cao|Peng|Zeng|Xiao|Tian|Dong|Pan|Yuan|Cai|Jiang|Yu|Du|Ye|Cheng|Wei|Su|Lu|"
+                         r"Ding|Ren|Shen|Yao|Cui|Zhong|Tan|Long|Liao|Qiu|Xiang|Yi|Zou|Xiong|Qiu|Jin|Fan|Shi|Bai|Kong|Mao|Qin)"
+                         r" [A-Z][a-z]+(?:[ -]?[a-z]+)?\b(?! (?:County|City|District|Town|Province|Village))")
+
+
+def is_instruction(query: Query) -> bool:
+    """An instruction, role-play or creative request rather than a question about the plans."""
+    return bool(INJECTION.search(query.text))
+
+
+def unknown_places(query: Query, store: Store) -> list[str]:
+    """Places named in the question that the corpus never mentions."""
+    import jieba.posseg
+
+    places = [w for w, flag in jieba.posseg.cut(query.simplified) if flag == "ns" and len(w) >= 2]
+    unknown = [p for p in places if p not in store.corpus_text]
+    names = {w for m in PERSON_NAME.finditer(query.text) for w in m.group(0).split()}  # Chen Xiong is 陈雄
+    # A pinyin-shaped word is a place where English puts places ("Changsha's plan", "in Changsha",
+    # "Shenzhen City"), not any capitalised word ("Management Area", "Tianyue Investment Group").
+    placed = {m["before"] or m["word"] for m in PLACE_IN_ENGLISH.finditer(query.text)}
+    for word in (w for w in PINYIN_WORD.findall(query.text) if w not in names and w in placed):
+        known = PLACES.get(word.lower())
+        if known is None or known not in store.corpus_text:
+            unknown.append(word)
+    return unknown
+
+
+def other_places_plan(query: Query) -> str | None:
+    """A place named as the owner of a plan or task force ("益阳市的安全守底行动工作专班")."""
+    import jieba.posseg
+
+    for word, flag in jieba.posseg.cut(query.simplified):
+        if flag == "ns" and len(word) >= 2 and re.search(re.escape(word) + OWNED_PLAN, query.simplified):
+            return word
+    return None
+
+
+def county_plan_asked(query: Query, store: Store) -> str | None:
+    """The 永州 county whose own plan's content a question asks for, in Chinese or English."""
+    found = COUNTY_PLAN.search(query.simplified)
+    if found and PLAN_CONTENT.search(query.simplified) and not PLAN_STATUS.search(query.simplified):
+        return found["place"]
+    english = ENGLISH_COUNTY_PLAN.search(query.text)
+    if english and PLAN_CONTENT_EN.search(query.text) and not PLAN_STATUS_EN.search(query.text):
+        name = PLACES[english["place"].lower()]
+        return next((t for t in store.place_rows if t.startswith(name)), name)  # 蓝山 → 蓝山县
+    return None
+
+
+def out_of_scope(query: Query, store: Store) -> str | None:
+    """Why the corpus cannot answer, judged from the question alone, or None."""
+    if is_instruction(query):
+        return "这是一条指令而不是关于方案内容的问题。本助手只依据方案原文作答，不执行问题中的指令，也不编造内容。"
+    if PERSONAL.search(query.text):
+        return "方案文本不包含任何人员的联系方式等个人信息。"
+    places = unknown_places(query, store)
+    if places:
+        return f"语料只包含平江县、沅江市和永州市的方案，没有涉及“{'、'.join(places)}”的内容。"
+    years = [y for y in query.years if y not in store.corpus_text]
+    if years:
+        return f"语料中的方案没有涉及{'、'.join(years)}年的内容。"
+    issues = [i for i in query.issues if re.sub(r"\s", "", i) not in store.corpus_text]
+    if issues:
+        return f"语料中没有“{issues[0]}”。"
+    if ACTUAL_RESULT.search(query.text):
+        return "方案只规定目标和任务，没有记载实际完成情况、统计结果或现状数据。"
+    county = county_plan_asked(query, store)
+    if county:
+        return f"语料没有收录{county}的方案文本，只有永州专报对其进展的报道（例如问：{county}的方案进展到哪一步了？）。"
+    owner = other_places_plan(query)
+    if owner and not query.regions:
+        return f"语料只有平江县、沅江市和永州市的方案，没有{owner}的方案或专班。"
+    return None
+
+
+def unanswered(asked: Asked) -> str | None:
+    """Why the retrieved clauses do not answer, or None when they do."""
+    query, hits = asked.query, asked.hits
+    if not hits:
+        return "检索不到相关条款。"
+    chinese = query.chinese_tokens
+    # A year or a measured term the question asks about (2022年, PM2.5) must be in what answers it.
+    where = [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["text"]])) for h in hits[:3]]
+    for term in query.years + query.latin_terms:
+        if not any(term.lower() in w.lower() for w in where):
+            return f"检索到的条款没有涉及“{term}”。"
+    if query.asks_figure and query.unit_count_role is None and not any(
+            has_figure(sentence) and asked.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= 0.5
+            for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
+        return "检索到的条款没有写出所问的数字。"
+    unit = query.measure
+    if unit and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
+                        and asked.clause_coverage(chinese, h.clause) >= 0.5 for h in hits[:3]):
+        return f"检索到的条款没有写出以“{unit.strip('[]')[0]}”计的数字。"
+    named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in PLACE_NAMES)
+    if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
+        return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
+    if max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
+        return "检索到的条款都不包含问题所问的内容。"
+    # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
+    asked_rows = [h for h in hits[:3] if h.clause["title"] in query.simplified and h.clause["path"].endswith(h.clause["title"])]
+    if query.asks_person and query.titles and not any(
+            t in h.clause["text_simplified"] for h in asked_rows or hits[:3] for t in query.titles):
+        return "方案没有写出该职务人员的姓名。"
+    return None
+
+
+def refusal_text(reason: str, hits: list[Hit], query: Query) -> str:
+    """The refusal as shown: what is missing and why, then the nearest clauses (not for instructions)."""
+    nearest = "".join(f"\n- 《{h.clause['doc_title']}》{h.clause['path']}「{to_simplified(h.clause['title'])}」（相关，但不能回答该问题）"
+                      for h in hits[:3]) if hits and not is_instruction(query) else ""
+    return f"{NOT_FOUND}能回答该问题的内容。{reason}" + (f"\n\n最接近的条款：{nearest}" if nearest else "")

@@ -1,0 +1,43 @@
+"""A question answered for a reader: the grounded answer first, then the optional LLM, streamed.
+
+The grounded answer is ready at once; a UI shows it paragraph by paragraph. With an LLM
+configured, its tokens stream over the same citations and the last item is the verified LLM
+answer, or the grounded one marked "fallback" with the reason.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from rag.answer import Answer, Assistant
+from rag.llm import llm_stream
+from rag.llm_backends import LLMBackend
+
+
+class Chat:
+    """The assistant and the LLM backend (or none) a session answers with."""
+
+    def __init__(self, assistant: Assistant, llm: LLMBackend | None = None) -> None:
+        self.assistant = assistant
+        self.llm = llm
+
+    def stream(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Iterator[Answer]:
+        """The answer as it grows; the last item is final."""
+        yield from self.present(self.assistant.ask(question, region=region, doc_id=doc_id, k=k))
+
+    def stream_compare(self, sides: list[str], topic: str) -> Iterator[Answer]:
+        """A comparison of the given regions on one topic, as it grows; the last item is final."""
+        yield from self.present(self.assistant.compare(sides, topic))
+
+    def final(self, question: str) -> Answer:
+        """The finished answer to one question (what the API and the eval read)."""
+        return [*self.stream(question)][-1]
+
+    def present(self, answer: Answer) -> Iterator[Answer]:
+        if self.llm is not None and not answer.refused:
+            yield from llm_stream(answer, self.llm)
+            return
+        paragraphs = answer.answer.split("\n\n")
+        for end in range(1, len(paragraphs)):
+            yield replace(answer, answer="\n\n".join(paragraphs[:end]))
+        yield answer

@@ -1,0 +1,206 @@
+"""The question, parsed once into what it asks, where, about what and under which constraints.
+
+Every later stage (routing, refusing, composing) reads these fields instead of re-matching
+the raw string, so a question means one thing throughout: the kind of answer wanted, the
+scope it names (regions, plans, a counted section), the topic words, the figures, years and
+titles it asks about, and its language.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.clean import longest_common_substring, to_simplified
+from rag.gazetteer import regions_in
+from rag.parse import chinese_number
+from rag.units import ALIASES as UNIT_ALIASES
+
+INTENTS = (
+    ("metadata", re.compile(r"文号|文號|印发|印發|发布|發布|编发|編發|期号|期號|哪天出|document number|issued|issue date",
+                            re.IGNORECASE)),
+    ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|哪几方面|哪幾方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
+                             r"哪几条|哪幾條|几条|幾條|多少条|多少條|下面有哪些|下面列|"
+                             r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
+                             re.IGNORECASE)),
+    ("lead", re.compile(r"牵头|牽頭|谁|誰|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
+                        r"\blead|responsib|in charge|which (?:department|unit|agency|bureau)|\bwho\b", re.IGNORECASE)),
+    ("number", re.compile(r"多少|几|幾|目标|目標|比例|率|数量|數量|标准|標準|how many|how much|rate|target|percent|number",
+                          re.IGNORECASE)),
+    ("lead", re.compile(r"负责|負責|配合|责任单位|責任單位", re.IGNORECASE)),
+)
+METADATA = INTENTS[0][1]
+# "哪六仗", "哪3个方面": a count of a section's items, and what the items are called.
+COUNTED = re.compile(r"[哪这這](?:(?P<digits>\d{1,2})|(?P<chinese>[一二三四五六七八九十]{1,2}))(?:个|個|项|項|大|条|條|类|類)?"
+                     r"(?P<noun>[\u4e00-\u9fff])?")
+# "一共列了多少个责任单位": a count of the units a clause names.
+UNIT_COUNT = re.compile(r"(?:多少|几)个?(?P<role>责任|牵头|配合|负责)?(?:单位|部门)|how many (?:units|departments|bureaus)", re.IGNORECASE)
+LIST_QUESTION = re.compile(r"哪些|哪幾|哪几|which", re.IGNORECASE)
+# "哪些单位配合", "由谁牵头": the units are what is asked, not the tasks a unit has.
+ASKS_FOR_UNITS = re.compile(r"哪些单位|哪些單位|哪个单位|哪個單位|哪些部门|哪些部門|哪个部门|哪個部門|哪家|谁|誰|"
+                            r"which (?:unit|department|bureau|agenc)|\bwho\b", re.IGNORECASE)
+# A condition on a number ("8个人", "3项") and a superlative ("最少", "最多") over a section's items.
+NUMBER_CONDITION = re.compile(r"(?<![\d.])(?P<number>\d+(?:\.\d+)?)\s*(?:个|名)?(?P<unit>人|项|家|条|个)")
+ENGLISH_HEADCOUNT = re.compile(r"(?P<number>\d+)\s*(?P<unit>)(?:people|persons|staff|members|officials)", re.IGNORECASE)
+SUPERLATIVE = re.compile(r"最(?P<word>多|少|高|低|大|小)")
+UNIT_WORDS = ("人", "项", "家", "条")
+# "专班还没组建好", "which had not yet set up their task force": a step each item reports on.
+NOT_YET = re.compile(r"还没|还未|尚未|没有|未|not yet|yet to|haven't|hasn't|have not|has not", re.IGNORECASE)
+STATUS_VERBS = (("组建", re.compile(r"组建|組建|成立|set(?:ting)? up|establish|form", re.IGNORECASE)),
+                ("印发", re.compile(r"印发|印發|issued|publish", re.IGNORECASE)),
+                ("制定", re.compile(r"制定|起草|draw(?:n)? up|draft|formulat", re.IGNORECASE)))
+STATEMENT_WORDS = ("要求", "强调", "指出", "部署", "目标")
+PLAN_PARTS = ("目标",)  # tasks and mechanisms mention topics everywhere; 工作目标 is one part
+# Questions about a plan's own parts, as opposed to a count inside one of its clauses.
+DOCUMENT_PARTS = re.compile(r"组成|組成|部分|几大块|幾大塊|哪几块|哪幾塊|章节|章節|栏目|欄目|几个方面|幾個方面|哪些方面|"
+                            r"sections|structure|what parts", re.IGNORECASE)
+YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+ISSUE = re.compile(r"第\s*\d+\s*期")
+LATIN_TERM = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,5}\d+(?:\.\d+)?(?![\d.])")  # PM2.5, PM10, COD5
+# "多少", "第几届", "how many": a question that wants a figure, which a clause must state.
+QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次年名人家倍成批支座所户]|(?<!哪)幾[個項條位屆次年名人家倍成批支座所戶]|"
+                            r"百分之几|第几|第幾|how many|how much|what percentage", re.IGNORECASE)
+# "多少人", "几个": the unit the asked-for number is counted in.
+MEASURE_ASKED = re.compile(r"(?:多少|几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
+COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
+COMPARE_FIGURE = re.compile(r"多少|几|幾|比例|率|how many|how much|rate|percent", re.IGNORECASE)
+PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|who is|name of|whose name", re.IGNORECASE)
+OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
+                            re.IGNORECASE)
+UNIT_ROLES = ("牵头", "配合", "责任", "负责")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")
+TITLE_MARKS = re.compile(r"[“”\"「」『』‘’《》]")
+PLAN_WORD = re.compile(r"方案|专报|表")
+COMPARED_SPLIT = re.compile(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus")
+REGION_PREFIX = re.compile(r"^(平江县|沅江市|永州市)")
+
+Plan = tuple[str, str]  # (doc_id, annex path or "")
+
+
+def intent(question: str) -> str:
+    """What kind of answer is wanted: metadata, structure, lead, number or general."""
+    return next((name for name, pattern in INTENTS if pattern.search(question)), "general")
+
+
+def named_plan(text: str, plans: Sequence[tuple[str, str, str, str]]) -> Plan | None:
+    """The plan `text` names by (part of) its title: 翻身仗方案 → (002, ""), 防范化解风险阻击仗
+    工作方案 → (003, 附件5). A document wins a tie with its copy in another's annex."""
+    simplified = to_simplified(text).replace(" ", "")
+    if not PLAN_WORD.search(simplified):
+        return None
+    quoted = re.findall(r"《([^》]+)》", simplified)
+    bare = TITLE_MARKS.sub("", simplified)
+    # The words right before 方案 are the plan's name: "六仗总体方案的安全生产目标" names 003, not 002.
+    names = [bare[max(0, m.start() - 14):m.start()] for m in re.finditer("方案|表", bare)]
+    regions = regions_in(text)
+    scored = []
+    for order, (doc_id, annex, title, region) in enumerate(plans):
+        if regions and region not in regions:
+            continue  # 沅江的安全守底方案 is 001, though 000 has the same title words
+        key = TITLE_MARKS.sub("", REGION_PREFIX.sub("", to_simplified(title)))
+        if quoted and not any(longest_common_substring(TITLE_MARKS.sub("", q), key) >= len(key) - 2 for q in quoted):
+            continue  # 《…》 names some other document, one the corpus only mentions
+        named = max((n for name in names for n in range(len(name), 1, -1) if name[-n:] in key), default=0)
+        length = longest_common_substring(bare, key)
+        if length <= 3:  # a short name: 六仗 or 翻身仗 are words only one title has
+            core = TITLE_FILLER.sub("", key)
+            shared = longest_common_substring(bare, core)
+            length = shared + 2 if shared >= min(3, len(core)) else length
+        scored.append((named, length, -order, (doc_id, annex)))
+    best = max(scored, default=None)
+    return best[3] if best and (best[0] >= 2 or best[1] > 3) else None
+
+
+def compared_plans(text: str, plans: Sequence[tuple[str, str, str, str]]) -> list[Plan]:
+    """Two or more plans a question sets side by side ("六仗总体方案的目标和翻身仗方案的目标")."""
+    parts = COMPARED_SPLIT.split(to_simplified(text))
+    named = [named_plan(part, plans) for part in parts if PLAN_WORD.search(part)]
+    return list(dict.fromkeys(p for p in named if p))
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question as every stage reads it."""
+
+    text: str
+    simplified: str
+    language: str  # "zh", or "en" for a question with no Chinese in it
+    asked: str  # metadata / structure / lead / number / general, from the question's wording
+    asked_besides_metadata: str  # the same, with metadata words set aside (a document the corpus only mentions)
+    regions: tuple[str, ...]
+    tokens: tuple[str, ...]  # the topic words (not places, not what kind of answer)
+    plan: Plan | None  # the plan the question names
+    compared_plans: tuple[Plan, ...]
+    counted: tuple[int, str] | None  # "哪六仗": six items, called 仗
+    unit_count_role: str | None  # "多少个责任单位": the role counted ("" for all); None when no count of units
+    listing: bool  # 哪些 / which
+    asks_for_units: bool
+    unit_role: str  # the role named (牵头, 配合, 责任, 负责) or ""
+    named_units: tuple[str, ...]  # units of the corpus the question names, longest first
+    number_condition: tuple[float, str] | None  # "8个人": (8, 人) on a listing question
+    condition_number: str  # the condition's number as written ("8")
+    superlative: str  # 多 / 少 / 高 / 低 / 大 / 小, or ""
+    status_verb: str | None  # 组建 / 印发 / 制定 on a listing question
+    not_yet: bool
+    asks_figure: bool  # 多少, 第几, how many
+    measure: str | None  # the pattern a figure must be counted in (人 → [人名], 资金 → 元)
+    compare_figure: bool
+    years: tuple[str, ...]
+    issues: tuple[str, ...]
+    latin_terms: tuple[str, ...]
+    asks_person: bool
+    titles: tuple[str, ...]  # official titles named (县长, 主任), simplified
+    asks_parts: bool  # the plan's own parts (组成, 栏目)
+    names_annexes: bool
+    parts_asked: tuple[str, ...]
+    statement_words: tuple[str, ...]
+
+    @property
+    def chinese_tokens(self) -> list[str]:
+        """The topic words in Chinese (an English question's come from the glossary)."""
+        return [t for t in self.tokens if CJK.search(t)]
+
+    @property
+    def names_plan(self) -> bool:
+        return self.plan is not None
+
+
+def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_names: Sequence[str],
+                content_tokens: Callable[[str], list[str]]) -> Query:
+    """Parse `text` against the corpus: its plans (Store.plans), its unit names and its vocabulary."""
+    simplified = to_simplified(text)
+    counted = COUNTED.search(simplified)
+    unit_count = UNIT_COUNT.search(simplified)
+    listing = bool(LIST_QUESTION.search(text))
+    wanted = (NUMBER_CONDITION.search(simplified) or ENGLISH_HEADCOUNT.search(text)) if listing else None
+    extreme = SUPERLATIVE.search(simplified)
+    measure = MEASURE_ASKED.search(simplified)
+    aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
+    return Query(
+        text=text, simplified=simplified, language="zh" if CJK.search(text) else "en",
+        asked=intent(text), asked_besides_metadata=intent(METADATA.sub("", text)),
+        regions=tuple(regions_in(text)), tokens=tuple(content_tokens(text)),
+        plan=named_plan(text, plans), compared_plans=tuple(compared_plans(text, plans)),
+        counted=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]), counted["noun"] or "")
+        if counted else None,
+        unit_count_role=(unit_count["role"] or "") if unit_count else None,
+        listing=listing, asks_for_units=bool(ASKS_FOR_UNITS.search(text)),
+        unit_role=next((r for r in UNIT_ROLES if r in simplified), ""),
+        named_units=tuple(u for u in unit_names if u in aliased),
+        number_condition=(float(wanted["number"]), wanted["unit"] or "人") if wanted else None,
+        condition_number=wanted["number"] if wanted else "",
+        superlative=extreme["word"] if extreme else "",
+        status_verb=next((v for v, pattern in STATUS_VERBS if pattern.search(text)), None) if listing else None,
+        not_yet=bool(NOT_YET.search(text)),
+        asks_figure=bool(QUANTITY_ASKED.search(text)),
+        measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
+        compare_figure=bool(COMPARE_FIGURE.search(text)),
+        years=tuple(YEAR.findall(text)), issues=tuple(ISSUE.findall(simplified)),
+        latin_terms=tuple(LATIN_TERM.findall(text)),
+        asks_person=bool(PERSON_QUESTION.search(text)),
+        titles=tuple(dict.fromkeys(to_simplified(m) for m in OFFICIAL_TITLE.findall(text))),
+        asks_parts=bool(DOCUMENT_PARTS.search(text)), names_annexes="附件" in simplified,
+        parts_asked=tuple(w for w in PLAN_PARTS if w in simplified),
+        statement_words=tuple(w for w in STATEMENT_WORDS if w in simplified),
+    )
