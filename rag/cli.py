@@ -192,6 +192,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _print_metrics(metrics: dict, baseline: dict | None) -> None:
+    from rag import evaluate
     from rag.evaluate import ALL_METRICS
 
     shown = [m for m in ALL_METRICS if any(v.get(m) is not None for v in metrics.values())]
@@ -203,6 +204,9 @@ def _print_metrics(metrics: dict, baseline: dict | None) -> None:
             naive = [baseline.get(scope, {}).get(m) if m in ("hit@1", "hit@5", "mrr", "evidence@5", "clause@5") else None
                      for m in ["cases", *shown, "latency_p50_ms"]]
             print(f"{'  naive':<16}" + "".join(f"{'' if v is None else v:>18}" for v in naive))
+    print("\n路由 (routes)")
+    for scope, values in metrics.items():
+        print(f"{scope:<16}{evaluate.route_counts(values)}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

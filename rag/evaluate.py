@@ -10,6 +10,7 @@ import json
 import statistics
 import time
 import tomllib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,12 +119,15 @@ def score_answer(case: dict, result: dict, clause_text: Callable[[str, str], str
     return checks
 
 
-def aggregate(rows: list[dict]) -> dict[str, float | int | None]:
-    """Mean of each check over the cases it applies to, plus latency percentiles."""
-    summary: dict[str, float | int | None] = {"cases": len(rows)}
+def aggregate(rows: list[dict]) -> dict:
+    """Mean of each check over the cases it applies to, how many took each route, and latency percentiles."""
+    summary: dict = {"cases": len(rows)}
     for metric in ALL_METRICS:
         values = [r["checks"][metric] for r in rows if r["checks"].get(metric) is not None]
         summary[metric] = round(statistics.fmean(values), 4) if values else None
+    routes = Counter(r["route"]["name"] for r in rows if r.get("route"))
+    if routes:
+        summary["routes"] = dict(sorted(routes.items(), key=lambda x: (-x[1], x[0])))
     latencies = sorted(r["latency_ms"] for r in rows if r.get("latency_ms") is not None)
     if latencies:
         summary["latency_p50_ms"] = round(statistics.median(latencies), 1)
@@ -193,6 +197,11 @@ def failing_cases(rows: list[dict], thresholds: dict[str, dict[str, float]]) -> 
     return [f"{case_id}: {', '.join(metrics)}" for case_id, metrics in failed if metrics]
 
 
+def route_counts(values: dict) -> str:
+    """"lead 40 · general 3": how many cases each route answered."""
+    return " · ".join(f"{name} {count}" for name, count in values.get("routes", {}).items())
+
+
 def markdown(metrics: dict[str, dict], baseline: dict[str, dict] | None, chart: str | None) -> str:
     columns = [m for m in ("cases",) + ALL_METRICS + ("latency_p50_ms", "latency_p95_ms")
                if any(metrics[s].get(m) is not None for s in metrics)]
@@ -208,6 +217,9 @@ def markdown(metrics: dict[str, dict], baseline: dict[str, dict] | None, chart: 
                 ours, naive = metrics[scope].get(metric), baseline.get(scope, {}).get(metric)
                 if ours is not None and naive is not None:
                     lines.append(f"| {scope} | {metric} | {ours} | {naive} |")
+    if any(values.get("routes") for values in metrics.values()):
+        lines += ["", "## 路由 (routes: which answerer answered, per category)", "", "| category | routes |", "|---|---|"]
+        lines += [f"| {scope} | {route_counts(values)} |" for scope, values in metrics.items()]
     if chart:
         lines += ["", f"![per-category metrics]({chart})"]
     return "\n".join(lines) + "\n"

@@ -196,6 +196,15 @@ def user_words(records: list[dict]) -> list[str]:
     return sorted(w for w in words if len(w) >= 2)
 
 
+def document_frequency(tokenized: list[list[str]]) -> dict[str, int]:
+    """How many texts each token occurs in: the answer layer weighs question words by it."""
+    frequency: dict[str, int] = {}
+    for tokens in tokenized:
+        for token in set(tokens):
+            frequency[token] = frequency.get(token, 0) + 1
+    return frequency
+
+
 def _write_bm25(folder: Path, records: list[dict], lexical: list[str]) -> None:
     import bm25s
 
@@ -206,12 +215,7 @@ def _write_bm25(folder: Path, records: list[dict], lexical: list[str]) -> None:
     retriever.index(tokens, show_progress=False)
     retriever.save(str(folder / "bm25"))
     (folder / "user_words.txt").write_text("\n".join(words), encoding="utf-8")
-    # Document frequencies let the answer layer weigh how much of a question a clause covers.
-    frequency: dict[str, int] = {}
-    for clause_tokens in tokens:
-        for token in set(clause_tokens):
-            frequency[token] = frequency.get(token, 0) + 1
-    (folder / "df.json").write_text(json.dumps(frequency, ensure_ascii=False), encoding="utf-8")
+    (folder / "df.json").write_text(json.dumps(document_frequency(tokens), ensure_ascii=False), encoding="utf-8")
 
 
 def _switch(home: Path, built: Path) -> None:

@@ -8,7 +8,6 @@ sources listed.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,23 +16,15 @@ import numpy as np
 
 from rag import config
 from rag.clean import to_simplified
-from rag.gazetteer import regions_in, without_places
+from rag.gazetteer import regions_in
 from rag.glossary import chinese_terms
 from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
+from rag.lexicon import Lexicon
 from rag.store import Store
 
 RRF_K = 60
 CANDIDATES = 60
 RERANK_CANDIDATES = 20
-# Words that say what kind of answer is wanted rather than what it is about.
-GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
-              "分别 各是 一下 里面 部分 方面 任务 组成 包括 分成 一共 共有 提到 说法 写法 表述 一致 不同 区别 差别 差异 有何 "
-              "两份 两个 属于 担任 列为 除了 还有 时候 怎样 有没有 能否 可以 应该 需要 现在 今年 计划 分为 列了 大块 "
-              "进展 进度 一步 程度 地步 阶段 状况 提法 两地 三地 各地 各由 分别由 角色 分工 一仗 口号 一样 或者 已经 还在 "
-              "plan plans county city".split())
-# Interrogatives and pointers (哪几个, 几大块, 这部分, 怎么样) say nothing about the topic.
-QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多大|多少)")
-LEADING_PREPOSITION = re.compile(r"[对向把给从在]")
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
 
@@ -73,7 +64,7 @@ class Retriever:
             self.clauses: list[dict] = json.loads((folder / "clauses.json").read_text(encoding="utf-8"))
             load_user_words((folder / "user_words.txt").read_text(encoding="utf-8").split("\n"))
             self.bm25 = bm25s.BM25.load(str(folder / "bm25"))
-            self.document_frequency: dict[str, int] = json.loads((folder / "df.json").read_text(encoding="utf-8"))
+            self.lexicon = Lexicon(json.loads((folder / "df.json").read_text(encoding="utf-8")), len(self.clauses))
             self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         except Exception as exc:  # any damage to the files means the same thing to the user
             raise IndexUnavailable(f"索引已损坏（{folder}: {exc}）。请运行：rag ingest --force") from None
@@ -107,30 +98,6 @@ class Retriever:
         pairs = [(question, self.clauses[i]["title"] + "\n" + self.clauses[i]["text_simplified"]) for i in top]
         for rank, j in enumerate(np.argsort(-np.asarray(self.reranker.predict(pairs), dtype=float))):
             scores[top[j]] = 10.0 - rank  # above every fused score, in the reranker's order
-
-    def idf(self, token: str) -> float:
-        return math.log((len(self.clauses) + 1) / (self.document_frequency.get(token, 0) + 0.5))
-
-    def content_tokens(self, question: str) -> list[str]:
-        """The words of a question that say what it is about (not where, not what kind of answer)."""
-        simplified = without_places(" ".join([to_simplified(question), *chinese_terms(question)]), " ")
-        # jieba joins a preposition to a rare word ("对化债"); the word the corpus uses is the topic.
-        words = [t[1:] if LEADING_PREPOSITION.match(t) and len(t) >= 3 and t not in self.document_frequency
-                 and t[1:] in self.document_frequency else t for t in tokenize(simplified)]
-        # "哪些文件": documents are written in 《》, which no word matches.
-        words += ["《"] if "文件" in simplified else []
-        return [t for t in dict.fromkeys(words)
-                if t not in GENERIC and not QUESTION_WORD.match(t) and not t.isdigit() and (len(t) > 1 or t == "《")]
-
-    def coverage(self, tokens: list[str], text: str) -> float:
-        """IDF-weighted share of `tokens` found in `text` (1.0 when there is nothing to find)."""
-        if not tokens:
-            return 1.0
-        return sum(self.idf(t) for t in tokens if t in text) / sum(self.idf(t) for t in tokens)
-
-    def clause_coverage(self, tokens: list[str], clause: dict) -> float:
-        where = to_simplified(" ".join([clause["doc_title"], *clause["heading_path"], clause["title"]]))
-        return self.coverage(tokens, clause["text_simplified"] + "\n" + where)
 
     def allowed(self, regions: list[str], doc_ids: list[str], kinds: list[str]) -> np.ndarray:
         mask = np.ones(len(self.clauses), dtype=bool)
@@ -183,10 +150,10 @@ class Retriever:
             for rank, i in enumerate(ranking):
                 scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
         leads = bool(WHO_LEADS.search(simplified))
-        tokens = self.content_tokens(question)
+        tokens = self.lexicon.content_tokens(question)
         for i in sorted(scores, key=lambda i: -scores[i])[:CANDIDATES // 3]:
             # How much of what the question asks about the clause actually contains.
-            scores[i] += self.clause_coverage(tokens, self.clauses[i]) / (RRF_K + 1)
+            scores[i] += self.lexicon.clause_coverage(tokens, self.clauses[i]) / (RRF_K + 1)
             if leads and self.has_units[i]:
                 scores[i] += 0.5 / (RRF_K + 1)
         for title, rows in self.store.place_rows.items():

@@ -1,7 +1,15 @@
-"""Shared fixtures: the real corpus, parsed once per test session."""
+"""Shared fixtures: the real corpus, parsed once per test session; the slow tier marked.
+
+A test is `slow` when it needs the embedding model or a built index (directly or through a
+fixture), or starts processes that do (the app, `rag ingest`, `rag eval`). `pytest -m "not slow"`
+is the inner loop: parsing, units, the Query, the router over BM25, the LLM checks.
+"""
 from __future__ import annotations
 
 import pytest
+
+SLOW_FIXTURES = {"index_home", "retriever", "assistant", "server", "tiny_model", "baseline", "cache_dir"}
+SLOW_MODULES = {"test_app", "test_index", "test_evaluate", "test_models", "test_baseline"}
 
 from rag import config
 from rag.load import load_corpus
@@ -54,3 +62,9 @@ def retriever(index_home):
     from rag.retrieve import Retriever
 
     return Retriever(index_home)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.split(".")[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -33,11 +33,11 @@ class Assistant:
     def __init__(self, retriever: Retriever | None = None) -> None:
         self.retriever = retriever or Retriever()
         self.store: Store = self.retriever.store
-        self.router = Router(self.retriever, self.store)
+        self.router = Router(self.retriever.search, self.retriever.lexicon, self.store)
 
     def parse(self, question: str) -> Query:
         """The question as every stage reads it, against this corpus."""
-        return parse_query(question, self.store.plans, self.store.unit_names, self.retriever.content_tokens)
+        return parse_query(question, self.store.plans, self.store.unit_names, self.retriever.lexicon.content_tokens)
 
     def cited_text(self, doc_id: str, path: str) -> str | None:
         return self.store.cited_text(doc_id, path)
@@ -63,16 +63,15 @@ class Assistant:
         reason = out_of_scope(query, self.store)
         if reason:
             return self.finish(query, Route("out_of_scope", "主题本身超出语料范围"), Refusal(reason), [], started)
-        asked = Asked(query, [], self.retriever, self.store, k, list(sides))
+        asked = Asked(query, [], self.store, self.retriever.lexicon, self.retriever.search, k, list(sides))
         composed = compose_compare(asked, list(sides))
         return self.finish(query, Route("compare", f"对比所选的{'、'.join(sides)}"), composed, [], started)
 
     def finish(self, query: Query, route: Route, outcome: Composed | Refusal, hits: list[Hit], started: float) -> Answer:
         """The Answer for an outcome: a refusal with the nearest clauses, or the composed text with
         the twins of each cited clause and the clauses it was built from."""
-        timings = {"retrieve": (time.perf_counter() - started) * 1000} if isinstance(outcome, Refusal) else {}
+        timings = {"total": (time.perf_counter() - started) * 1000}
         if isinstance(outcome, Refusal):
-            timings["total"] = (time.perf_counter() - started) * 1000
             return Answer(query.text, refusal_text(outcome.reason, hits, query), True,
                           retrieved=[h.to_dict() for h in hits], timings_ms=timings, route=_route(route))
         body = outcome.body
@@ -81,7 +80,7 @@ class Assistant:
             body += "\n\n" + "\n".join(twins)
         ranked = outcome.ranked if outcome.ranked is not None else hits
         return Answer(query.text, body, False, citations=outcome.citations, retrieved=self.ranked(outcome.citations, ranked),
-                      timings_ms={"total": (time.perf_counter() - started) * 1000}, kind=outcome.kind, route=_route(route))
+                      timings_ms=timings, kind=outcome.kind, route=_route(route))
 
     def ranked(self, citations: list[Citation], hits: list[Hit]) -> list[dict]:
         """The clauses the answer was built from, best first: the cited ones, then the rest."""

@@ -5,12 +5,16 @@ so the router tries the next route; the router records which happened and why.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.answer.types import Citation
+from rag.lexicon import Lexicon
 from rag.query import Query
-from rag.retrieve import Hit, Retriever
+from rag.retrieve import Hit
 from rag.store import Store
+
+Search = Callable[..., list[Hit]]  # Retriever.search: (text, k=, region=, doc_id=, kind=) -> hits
 
 
 @dataclass
@@ -19,16 +23,17 @@ class Asked:
 
     query: Query
     hits: list[Hit]  # retrieval for the question (empty for a comparison, which retrieves per side)
-    retriever: Retriever
     store: Store
+    lexicon: Lexicon
+    search: Search  # for answerers that retrieve again (a comparison's sides, a region's other plans)
     k: int = 5
     sides: list[str] = field(default_factory=list)  # regions compared, or the one region filtered on
 
     def coverage(self, tokens: list[str], text: str) -> float:
-        return self.retriever.coverage(tokens, text)
+        return self.lexicon.coverage(tokens, text)
 
     def clause_coverage(self, tokens: list[str], clause: dict) -> float:
-        return self.retriever.clause_coverage(tokens, clause)
+        return self.lexicon.clause_coverage(tokens, clause)
 
 
 @dataclass

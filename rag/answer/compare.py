@@ -24,7 +24,7 @@ ASPECT_NOISE = re.compile(r"的|各是|各为|分别|分別|是多少|多少|有
 def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = None) -> Composed:
     """A table with a row for the aspect and a citation in every cell; a side that says nothing
     on the topic gets 未规定."""
-    query, store, retriever, k = asked.query, asked.store, asked.retriever, asked.k
+    query, store, k = asked.query, asked.store, asked.k
     tokens = list(query.tokens)
     topic = without_places(query.simplified)
     chinese = query.chinese_tokens
@@ -50,7 +50,7 @@ def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = N
     for number, (side, where) in enumerate(zip(sides, filters)):
         if plans:
             topic, chinese = per_plan[number]
-        hits = retriever.search(topic, k=k * 6 if plans else k, **where)
+        hits = asked.search(topic, k=k * 6 if plans else k, **where)
         if plans:
             hits = [h for h in hits if in_plan(asked, h.clause, plans[number], plans)][:k]
         per_side.append(hits)
@@ -69,7 +69,7 @@ def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = N
         if best is None:
             cells.append("未规定")
             continue
-        said = fragment(quote(best.clause["text"], tokens, retriever.idf, need_digit=query.compare_figure), tokens)
+        said = fragment(quote(best.clause["text"], tokens, asked.lexicon.idf, need_digit=query.compare_figure), tokens)
         c = citation(len(citations) + 1, best, said)
         citations.append(c)
         cells.append(f"《{c.title}》{c.path}：{said}{c.units_note()} [{c.n}]")

@@ -19,7 +19,7 @@ def compose_general(asked: Asked, kind: str = "general", stress_statements: bool
         relevance = asked.clause_coverage(tokens, hit.clause)
         if citations and (relevance < 0.99 or len(citations) >= 5) and (relevance < 0.5 or len(citations) >= 3):
             continue
-        said = hit.clause["text"] if is_table_row(hit.clause) else quote(hit.clause["text"], stressed, asked.retriever.idf)
+        said = hit.clause["text"] if is_table_row(hit.clause) else quote(hit.clause["text"], stressed, asked.lexicon.idf)
         c = citation(len(citations) + 1, hit, said)
         lines.append(f"{c.label()}{c.units_note()}：[{c.n}]\n\n> {said}")
         citations.append(c)

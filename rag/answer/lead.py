@@ -65,7 +65,7 @@ def other_plans(asked: Asked, best: Hit, tokens: list[str]) -> list[Hit]:
     others = sorted({d for d, doc in asked.store.documents.items() if doc["region"] == best.clause["region"]} - seen)
     found = []
     for doc_id in others:
-        for hit in asked.retriever.search(" ".join(shared), k=3, doc_id=doc_id):
+        for hit in asked.search(" ".join(shared), k=3, doc_id=doc_id):
             c = hit.clause
             if (c["lead_units"] or c["responsible_units"]) and asked.coverage(shared, c["text_simplified"]) >= 0.99:
                 found.append(hit)
@@ -82,7 +82,7 @@ def responsibility_quote(asked: Asked, clause: dict, tokens: list[str]) -> tuple
     """
     text = clause["text"]
     found = find_responsibilities(text)
-    whole = text if len(text) <= 300 else quote(text, tokens, asked.retriever.idf)
+    whole = text if len(text) <= 300 else quote(text, tokens, asked.lexicon.idf)
     if len(found) < 2:
         return whole, None
     title_end = spans(text)[0][1]

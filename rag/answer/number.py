@@ -13,7 +13,7 @@ def compose_number(asked: Asked) -> Composed:
     tokens = list(asked.query.tokens)
     lines, citations = [], []
     for hit in asked.hits[:3]:
-        said = quote(hit.clause["text"], tokens, asked.retriever.idf, need_digit=True)
+        said = quote(hit.clause["text"], tokens, asked.lexicon.idf, need_digit=True)
         relevance = asked.coverage(tokens, to_simplified(said))
         if not has_figure(said) or (citations and relevance < 0.5):
             continue

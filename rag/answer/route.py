@@ -10,7 +10,7 @@ the structure, lead, number and general answers.
 from __future__ import annotations
 
 from rag.answer.across import compose_across
-from rag.answer.base import Asked, Outcome, Refusal
+from rag.answer.base import Asked, Outcome, Refusal, Search
 from rag.answer.compare import compose_compare
 from rag.answer.general import compose_general
 from rag.answer.lead import compose_lead
@@ -20,18 +20,20 @@ from rag.answer.refuse import out_of_scope, unanswered
 from rag.answer.structure import compose_structure, counts_a_section
 from rag.answer.tasks import asks_unit_tasks, compose_unit_tasks
 from rag.answer.types import Route
+from rag.lexicon import Lexicon
 from rag.query import Query
-from rag.retrieve import Hit, Retriever
+from rag.retrieve import Hit
 from rag.store import Store
 
 LISTED_KINDS = ("structure", "metadata")  # kinds that are never sent across a section or refused by coverage
 
 
 class Router:
-    """Routes one parsed question to one answerer over a retriever and the store it reads."""
+    """Routes one parsed question to one answerer, over a search and the corpus it searches."""
 
-    def __init__(self, retriever: Retriever, store: Store) -> None:
-        self.retriever = retriever
+    def __init__(self, search: Search, lexicon: Lexicon, store: Store) -> None:
+        self.search = search
+        self.lexicon = lexicon
         self.store = store
 
     def answer(self, query: Query, region: str | None = None, doc_id: str | None = None,
@@ -42,8 +44,8 @@ class Router:
         kind = query.asked
         plans = list(query.compared_plans) if len(sides) < 2 and not doc_id else []
         compare = (len(sides) >= 2 or len(plans) >= 2) and not doc_id and kind not in LISTED_KINDS
-        hits = [] if compare else self.retriever.search(query.text, k=k, region=region, doc_id=doc_id)
-        asked = Asked(query, hits, self.retriever, self.store, k, sides)
+        hits = [] if compare else self.search(query.text, k=k, region=region, doc_id=doc_id)
+        asked = Asked(query, hits, self.store, self.lexicon, self.search, k, sides)
         if scope_reason:
             return Route("out_of_scope", "问题本身超出语料范围"), Refusal(scope_reason), hits
         if compare:

@@ -1,0 +1,58 @@
+"""The corpus's vocabulary: which words of a question are its topic, and how rare each is.
+
+Topic words weighed by inverse document frequency say how much of a question a clause
+covers; retrieval re-weights by it and the answer layer judges and quotes by it. It needs only
+the document frequencies the index stores (df.json, `rag.index.document_frequency`), no model.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from rag.clean import to_simplified
+from rag.gazetteer import without_places
+from rag.glossary import chinese_terms
+from rag.index import tokenize
+
+# Words that say what kind of answer is wanted rather than what it is about.
+GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
+              "分别 各是 一下 里面 部分 方面 任务 组成 包括 分成 一共 共有 提到 说法 写法 表述 一致 不同 区别 差别 差异 有何 "
+              "两份 两个 属于 担任 列为 除了 还有 时候 怎样 有没有 能否 可以 应该 需要 现在 今年 计划 分为 列了 大块 "
+              "进展 进度 一步 程度 地步 阶段 状况 提法 两地 三地 各地 各由 分别由 角色 分工 一仗 口号 一样 或者 已经 还在 "
+              "plan plans county city".split())
+# Interrogatives and pointers (哪几个, 几大块, 这部分, 怎么样) say nothing about the topic.
+QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多大|多少)")
+LEADING_PREPOSITION = re.compile(r"[对向把给从在]")
+
+
+class Lexicon:
+    """Document frequencies over `size` clauses, and the measures built on them."""
+
+    def __init__(self, frequency: dict[str, int], size: int) -> None:
+        self.frequency = frequency
+        self.size = size
+
+    def idf(self, token: str) -> float:
+        return math.log((self.size + 1) / (self.frequency.get(token, 0) + 0.5))
+
+    def content_tokens(self, question: str) -> list[str]:
+        """The words of a question that say what it is about (not where, not what kind of answer)."""
+        simplified = without_places(" ".join([to_simplified(question), *chinese_terms(question)]), " ")
+        # jieba joins a preposition to a rare word ("对化债"); the word the corpus uses is the topic.
+        words = [t[1:] if LEADING_PREPOSITION.match(t) and len(t) >= 3 and t not in self.frequency
+                 and t[1:] in self.frequency else t for t in tokenize(simplified)]
+        # "哪些文件": documents are written in 《》, which no word matches.
+        words += ["《"] if "文件" in simplified else []
+        return [t for t in dict.fromkeys(words)
+                if t not in GENERIC and not QUESTION_WORD.match(t) and not t.isdigit() and (len(t) > 1 or t == "《")]
+
+    def coverage(self, tokens: list[str], text: str) -> float:
+        """IDF-weighted share of `tokens` found in `text` (1.0 when there is nothing to find)."""
+        if not tokens:
+            return 1.0
+        return sum(self.idf(t) for t in tokens if t in text) / sum(self.idf(t) for t in tokens)
+
+    def clause_coverage(self, tokens: list[str], clause: dict) -> float:
+        """Coverage by the clause's text and where it stands (document title, headings, title)."""
+        where = to_simplified(" ".join([clause["doc_title"], *clause["heading_path"], clause["title"]]))
+        return self.coverage(tokens, clause["text_simplified"] + "\n" + where)
