@@ -63,6 +63,11 @@ QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次�
 # "多少人", "几个": the unit the asked-for number is counted in.
 MEASURE_ASKED = re.compile(r"(?:多少|几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
 COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
+# "什么时候完成", "哪一年要达到", "分几个阶段", "by when": the asked attribute is a time.
+TIME_ASKED = re.compile(r"什么时候|什麼時候|何时|何時|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
+                        r"完成时间|完成時間|多长时间|多長時間|多久|几个阶段|幾個階段|哪几个阶段|哪些阶段|分几步|"
+                        r"by when|deadline|what year|which year|\bwhen\b|how long|timeline|time ?frame|which phases?|how many (?:phases|stages)",
+                        re.IGNORECASE)
 COMPARE_FIGURE = re.compile(r"多少|几|幾|比例|率|how many|how much|rate|percent", re.IGNORECASE)
 PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|who is|name of|whose name", re.IGNORECASE)
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
@@ -144,6 +149,7 @@ class Query:
     status_verb: str | None  # 组建 / 印发 / 制定 on a listing question
     not_yet: bool
     asks_figure: bool  # 多少, 第几, how many
+    asks_time: bool  # 什么时候, 哪一年, 几个阶段, by when
     measure: str | None  # the pattern a figure must be counted in (人 → [人名], 资金 → 元)
     compare_figure: bool
     years: tuple[str, ...]
@@ -193,7 +199,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         superlative=extreme["word"] if extreme else "",
         status_verb=next((v for v, pattern in STATUS_VERBS if pattern.search(text)), None) if listing else None,
         not_yet=bool(NOT_YET.search(text)),
-        asks_figure=bool(QUANTITY_ASKED.search(text)),
+        asks_figure=bool(QUANTITY_ASKED.search(text)), asks_time=bool(TIME_ASKED.search(text)),
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
         compare_figure=bool(COMPARE_FIGURE.search(text)),
         years=tuple(YEAR.findall(text)), issues=tuple(ISSUE.findall(simplified)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.base import Asked, Composed
-from rag.answer.quote import citation, fragment, quote
+from rag.answer.quote import citation, fragment, has_figure, quote
 from rag.answer.types import Citation
 from rag.clean import longest_common_substring, to_simplified
 from rag.gazetteer import without_places
@@ -69,7 +69,8 @@ def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = N
         if best is None:
             cells.append("未规定")
             continue
-        said = fragment(quote(best.clause["text"], tokens, asked.lexicon.idf, need_digit=query.compare_figure), tokens)
+        said = fragment(quote(best.clause["text"], tokens, asked.lexicon.idf, need=has_figure if query.compare_figure else None),
+                        tokens)
         c = citation(len(citations) + 1, best, said)
         citations.append(c)
         cells.append(f"《{c.title}》{c.path}：{said}{c.units_note()} [{c.n}]")

@@ -1,21 +1,28 @@
-"""Figures: the sentences of the best clauses that state a number (not a year or a date)."""
+"""Figures and dates: the sentences of the best clauses that state what is asked.
+
+"目标是多少" wants a sentence with a figure (not a year or a date); "什么时候完成", "哪一年要达到"
+want one that says when (a year, a date, 年底前, 上半年, a stage). Either way the answer quotes
+those sentences, never the clause's other text.
+"""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rag.answer.base import Asked, Composed
 from rag.answer.general import compose_general
-from rag.answer.quote import citation, has_figure, quote
+from rag.answer.quote import citation, has_figure, has_time, quote
 from rag.clean import to_simplified
 
 
-def compose_number(asked: Asked) -> Composed:
-    """Up to two clauses, each quoted at the sentences that state a figure; the second only when
-    it is about the question too. No clause states one: the best clauses quoted by topic."""
+def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Composed:
+    """Up to two clauses, each quoted at the sentences that state it; the second only when it is
+    about the question too. No clause states it: the best clauses quoted by topic."""
     tokens = list(asked.query.tokens)
     lines, citations = [], []
     for hit in asked.hits[:3]:
-        said = quote(hit.clause["text"], tokens, asked.lexicon.idf, need_digit=True)
+        said = quote(hit.clause["text"], tokens, asked.lexicon.idf, need=states)
         relevance = asked.coverage(tokens, to_simplified(said))
-        if not has_figure(said) or (citations and relevance < 0.5):
+        if not states(said) or (citations and relevance < 0.5):
             continue
         c = citation(len(citations) + 1, hit, said)
         lines.append(f"{'根据' if not citations else '另据'}{c.label()}{c.units_note()}：[{c.n}]\n\n> {said}")
@@ -23,5 +30,13 @@ def compose_number(asked: Asked) -> Composed:
         if len(citations) == 2:
             break
     if not citations:
-        return compose_general(asked, kind="number")
-    return Composed("\n\n".join(lines), citations, "number")
+        return compose_general(asked, kind=kind)
+    return Composed("\n\n".join(lines), citations, kind)
+
+
+def compose_number(asked: Asked) -> Composed:
+    return compose_stated(asked, has_figure, "number")
+
+
+def compose_time(asked: Asked) -> Composed:
+    return compose_stated(asked, has_time, "time")

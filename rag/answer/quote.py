@@ -15,6 +15,7 @@ from rag.retrieve import Hit
 SENTENCE_END = re.compile(r"[。；;！？!?]|\n")
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 DATE = re.compile(r"\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|初|中旬|上旬|下旬)?|\d{1,2}日")
+TIME_PHRASE = re.compile(r"年底|年内|年前|月底|月前|季度|上半年|下半年|前完成|之前|以前|期间|期內|期内|阶段|階段|长期坚持|持续推进|常态化")
 CHINESE_FIGURE = re.compile(r"[一二三四五六七八九十两兩百千万萬]+(?:届|屆|位|个|個|项|項|名|家|条|條|类|類|次|批|支|座|所|户|戶|成|倍)")
 
 
@@ -37,10 +38,6 @@ def spans(text: str) -> list[tuple[int, int]]:
     return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in merged]
 
 
-def sentences(text: str) -> list[str]:
-    return [text[a:b] for a, b in spans(text)]
-
-
 def is_table_row(clause: dict) -> bool:
     """A 责任分解表 row: its responsibility is the row's own 牵头单位/责任单位 cells."""
     return clause["responsibility"].startswith("牵头单位：")
@@ -52,6 +49,11 @@ def has_figure(text: str) -> bool:
     return bool(re.search(r"\d", DATE.sub("", YEAR.sub("", text))) or CHINESE_FIGURE.search(text))
 
 
+def has_time(text: str) -> bool:
+    """Whether `text` says when: a year, a date, a deadline phrase (年底前, 6月底, 上半年) or a period."""
+    return bool(YEAR.search(text) or DATE.search(text) or TIME_PHRASE.search(text))
+
+
 def citation(n: int, hit: Hit, quote: str) -> Citation:
     c = hit.clause
     return Citation(n, c["doc_id"], c["source"], c["doc_title"], c["path"], c["title"], c["lead_units"],
@@ -59,13 +61,15 @@ def citation(n: int, hit: Hit, quote: str) -> Citation:
                     "section" if "children" in c else "clause")
 
 
-def quote(text: str, tokens: list[str], idf: Callable[[str], float], need_digit: bool = False, limit: int = 400) -> str:
+def quote(text: str, tokens: list[str], idf: Callable[[str], float], need: Callable[[str], bool] | None = None,
+          limit: int = 400) -> str:
     """The exact span of `text` that covers the question: short texts whole; otherwise the
-    run of sentences from the first to the last one that adds covered words."""
-    if len(text) <= 220 and not need_digit:
+    run of sentences from the first to the last one that adds covered words. With `need`
+    (has_figure, has_time) only sentences that state what is asked are candidates."""
+    if len(text) <= 220 and need is None:
         return text
     found = spans(text)
-    useful = [(s, e) for s, e in found if not need_digit or has_figure(text[s:e])] or found
+    useful = [(s, e) for s, e in found if need is None or need(text[s:e])] or found
     covered: set[str] = set()
     chosen: list[tuple[int, int]] = []
     while True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.base import Asked
-from rag.answer.quote import has_figure, spans
+from rag.answer.quote import has_figure, has_time, spans
 from rag.clean import to_simplified
 from rag.gazetteer import PLACE_NAMES, REGION_NAMES
 from rag.glossary import PLACES
@@ -134,10 +134,13 @@ def unanswered(asked: Asked) -> str | None:
     for term in query.years + query.latin_terms:
         if not any(term.lower() in w.lower() for w in where):
             return f"检索到的条款没有涉及“{term}”。"
-    if query.asks_figure and query.unit_count_role is None and not any(
-            has_figure(sentence) and asked.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= 0.5
+    # The asked attribute must be stated in a sentence about the question: a time ("哪一年", "几个
+    # 阶段": years and dates count) or else a figure (years and dates do not).
+    stated = has_time if query.asks_time else has_figure
+    if (query.asks_time or query.asks_figure) and query.unit_count_role is None and not any(
+            stated(sentence) and asked.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= 0.5
             for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
-        return "检索到的条款没有写出所问的数字。"
+        return "检索到的条款没有写出所问的时间。" if query.asks_time else "检索到的条款没有写出所问的数字。"
     unit = query.measure
     if unit and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
                         and asked.clause_coverage(chinese, h.clause) >= 0.5 for h in hits[:3]):

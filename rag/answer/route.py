@@ -15,7 +15,7 @@ from rag.answer.compare import compose_compare
 from rag.answer.general import compose_general
 from rag.answer.lead import compose_lead
 from rag.answer.metadata import compose_metadata
-from rag.answer.number import compose_number
+from rag.answer.number import compose_number, compose_time
 from rag.answer.refuse import out_of_scope, unanswered
 from rag.answer.structure import compose_structure, counts_a_section
 from rag.answer.tasks import asks_unit_tasks, compose_unit_tasks
@@ -81,6 +81,8 @@ class Router:
         if kind == "lead" or query.unit_count_role is not None:
             counted = "，并数单位" if query.unit_count_role is not None else ""
             return Route("lead", f"问题问牵头、配合或负责单位{counted}"), compose_lead(asked), hits
+        if query.asks_time and kind in ("number", "general"):
+            return Route("time", "问题问时间：期限、年份或阶段"), compose_time(asked), hits
         if kind == "number":
             return Route("number", "问题问数字或目标"), compose_number(asked), hits
         return Route("general", why), compose_general(asked, kind=kind, stress_statements=True), hits
