@@ -12,7 +12,7 @@ import re
 from rag.answer.base import Asked
 from rag.answer.quote import has_figure, has_time, spans
 from rag.clean import to_simplified
-from rag.gazetteer import PLACE_NAMES, REGION_NAMES
+from rag.gazetteer import PLACE_NAMES, REGION_NAMES, places_named
 from rag.glossary import PLACES
 from rag.query import Query
 from rag.retrieve import Hit
@@ -60,10 +60,7 @@ def is_instruction(query: Query) -> bool:
 
 def unknown_places(query: Query, store: Store) -> list[str]:
     """Places named in the question that the corpus never mentions."""
-    import jieba.posseg
-
-    places = [w for w, flag in jieba.posseg.cut(query.simplified) if flag == "ns" and len(w) >= 2]
-    unknown = [p for p in places if p not in store.corpus_text]
+    unknown = [p for p in places_named(query.simplified) if p not in store.corpus_text]
     names = {w for m in PERSON_NAME.finditer(query.text) for w in m.group(0).split()}  # Chen Xiong is 陈雄
     # A pinyin-shaped word is a place where English puts places ("Changsha's plan", "in Changsha",
     # "Shenzhen City"), not any capitalised word ("Management Area", "Tianyue Investment Group").
@@ -77,12 +74,8 @@ def unknown_places(query: Query, store: Store) -> list[str]:
 
 def other_places_plan(query: Query) -> str | None:
     """A place named as the owner of a plan or task force ("益阳市的安全守底行动工作专班")."""
-    import jieba.posseg
-
-    for word, flag in jieba.posseg.cut(query.simplified):
-        if flag == "ns" and len(word) >= 2 and re.search(re.escape(word) + OWNED_PLAN, query.simplified):
-            return word
-    return None
+    return next((place for place in places_named(query.simplified)
+                 if re.search(re.escape(place) + OWNED_PLAN, query.simplified)), None)
 
 
 def county_plan_asked(query: Query, store: Store) -> str | None:
