@@ -20,6 +20,8 @@ HEADING_START = re.compile(
     r"|[（(][一二三四五六七八九十]+[）)]"
     r"|\d{1,2}(?:[.．、](?!\d)|\s+(?=[^\d\s]))"
     r"|[（(]\d{1,2}[）)]"
+    r"|第[一二三四五六七八九十百零〇\d]+[章节条]"
+    r"|[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]"
     r"|附件"
     r"|【[^】]{1,10}】"
     r")"
@@ -28,7 +30,7 @@ HEADING_START = re.compile(
 OPEN_BRACKETS = "（(<〈"
 CLOSE_BRACKETS = "）)>〉"
 TERMINAL = set("。；！？：:;!?…”」』")
-ROLE_WORDS = re.compile(r"[牵牽][头頭]|[负負][责責]|配合|参与|參與")
+ROLE_WORDS = re.compile(r"[牵牽][头頭]|[负負][责責]|配合|参与|參與|[责責]任[单單]位")
 CJK_OR_DIGIT = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef0-9%％.．\-—“”‘’《》、，。；：？！（）()]"
 INNER_SPACE = re.compile(rf"(?<={CJK_OR_DIGIT})[ \u3000\u00a0]+(?={CJK_OR_DIGIT})")
 

@@ -263,6 +263,8 @@ class _TreeBuilder:
         self.last_number[level] = number
         parent = self.stack[-1] if self.stack else None
         parent_path = parent.path.removeprefix(f"附件{self.annex} ") if parent else ""
+        if level == ARTICLE:
+            parent_path = ""  # articles are numbered through the whole text: 第五条, not 第二章第五条
         node = self.add(parent_path + path_segment(level, written), heading_title(rest), [rest],
                         [n.title for n in self.stack])
         node.level, node.number, node.parent = level, number, parent
@@ -280,7 +282,10 @@ class _TreeBuilder:
         for cells in rows[1:]:
             values = [clean_text(cell).rstrip("。") for cell in cells]
             fields = dict(zip(header, values))
-            node = self.add(values[0], values[0], ["；".join(f"{k}：{v}" for k, v in fields.items())])
+            # 序号 | 重点任务 | 牵头单位 …: a row is named by its task, not by its serial number.
+            serial = header[0] in ("序号", "编号") and values[0].isdigit() and len(values) > 1
+            name = re.split(r"[，,；;。]", values[1])[0][:40] if serial else values[0]
+            node = self.add(name, name, ["；".join(f"{k}：{v}" for k, v in fields.items())], [n.title for n in self.stack])
             node.fields = fields
         self.body = None
 
