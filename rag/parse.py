@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from rag.clean import clean_text, is_standalone, paragraphs, strip_bold, to_simplified
+from rag.clean import clean_text, is_standalone, is_table_line, paragraphs, strip_bold, table_cells, to_simplified
 from rag.load import Document
 from rag.units import find_responsibilities, labelled_units, table_responsibility
 
@@ -182,9 +182,9 @@ class _TreeBuilder:
                 self.annex, self.annex_title = None, ""
                 self.add("版记", "版记", lines[i:])
                 break
-            if "\t" in line:
-                j = next((k for k in range(i, len(lines)) if "\t" not in lines[k]), len(lines))
-                self.table([row.split("\t") for row in lines[i:j]])
+            if is_table_line(line):
+                j = next((k for k in range(i, len(lines)) if not is_table_line(lines[k])), len(lines))
+                self.table([cells for cells in map(table_cells, lines[i:j]) if cells])
                 i = j
                 continue
             if ANNEX_LIST.match(clean_text(line)):
@@ -278,6 +278,8 @@ class _TreeBuilder:
         self.body.lines.append(line)
 
     def table(self, rows: list[list[str]]) -> None:
+        if not rows:
+            return
         header = [clean_text(cell) for cell in rows[0]]
         for cells in rows[1:]:
             values = [clean_text(cell).rstrip("。") for cell in cells]
@@ -344,7 +346,7 @@ def _clause(node: _Node, document: Document, seen: set[str], known: frozenset[st
         clause.lead_units, clause.cooperating_units = row.lead_units, row.cooperating_units
         clause.responsible_units, clause.responsibility, clause.deadline = row.responsible_units, row.raw, row.deadline
         return clause
-    found = find_responsibilities(text, known)
+    found = find_responsibilities(text, known, tails=True)
     # (城市黑臭水体住建部门牵头) is scoped to its topic; the clause's own units are the others'.
     deadlines: list[str] = []
     for item in [f for f in found if not f.topic] or found:

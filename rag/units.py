@@ -75,8 +75,8 @@ def _add(target: list[str], names: list[str]) -> None:
 
 # What an organisation's name ends in (simplified script): 局, 委, 办公室, 中心, 大队, 公司, 支行…
 UNIT_SUFFIXES = ("局", "委", "办", "室", "部", "门", "中心", "队", "公司", "政府", "院", "行", "集团", "会", "联", "协",
-                 "所", "站", "单位", "组", "处", "科", "厅", "社", "街道", "镇", "乡", "区", "县", "旗", "村", "馆", "校",
-                 "厂", "台", "场", "园", "团", "军", "署", "司", "苏木", "嘎查", "专班", "机构", "企业")
+                 "所", "站", "单位", "组", "处", "科", "厅", "社", "街道", "镇", "乡", "区", "县", "旗", "市", "州", "盟",
+                 "省", "村", "馆", "校", "厂", "台", "场", "园", "团", "军", "署", "司", "苏木", "嘎查", "专班", "机构", "企业")
 # When a task is due, not who does it: 6月底完成, 2024年底前, 持续推进, 长期坚持, 按进度推进.
 DEADLINE = re.compile(
     r"\d{1,4}\s*(?:年|月|日|季度)|[一二三四五六七八九十]{1,3}(?:月|季度)|[年月]底|[年月]末|年内|年前|月前|季度|[上下]半年|全年"
@@ -84,7 +84,7 @@ DEADLINE = re.compile(
     r"|(?:完成|推进|坚持|落实|到位|成效|实施|开展|优化)$"
 )
 # Words that open a phrase, never a name: （包括牵头单位自身）, （含…）, （其中…）.
-NOT_A_NAME = re.compile(r"包括|包含|其中|完成|推进|持续")
+NOT_A_NAME = re.compile(r"包括|包含|其中|完成|推进|持续|^[全本城]?[省市县区州旗]$")
 # "牵头单位：X；配合单位：Y", "牵头考核单位：X", "责任单位：X", "完成时限：6月底": the label names the role.
 LABEL = re.compile(
     r"(?P<role>(?:[牵牽][头頭](?:考核|[责責]任)?|主[办辦]|主[责責]|[责責]任|配合|[协協][办辦]|[参參][与與]|[协協]助|[负負][责責])"
@@ -159,9 +159,8 @@ def table_responsibility(fields: dict[str, str]) -> Responsibility:
     `raw` reads 牵头单位：X；责任单位：Y (；配合单位：Z)."""
     lead, duty = _column(fields, LEAD_COLUMNS), _column(fields, DUTY_COLUMNS)
     assist, due = _column(fields, ASSIST_COLUMNS), _column(fields, DEADLINE_COLUMNS)
-    raw = f"牵头单位：{lead}；责任单位：{duty}" if lead or duty else ""
-    if assist:
-        raw += f"{'；' if raw else ''}配合单位：{assist}"
+    raw = "；".join(f"{label}：{value}" for label, value in (("牵头单位", lead), ("责任单位", duty), ("配合单位", assist))
+                   if value)
     return Responsibility(raw, 0, 0, split_units(lead), split_units(assist), split_units(duty), deadline=due)
 
 
@@ -169,7 +168,7 @@ def labelled_units(text: str, fields: dict[str, str] | None = None) -> set[str]:
     """Names a document gives as units by a label (牵头单位：X) or a table column, normalised: they
     count as units wherever else the document writes them."""
     found = [table_responsibility(fields)] if fields is not None else [
-        item for item in find_responsibilities(text) if LABEL.search(item.raw)]
+        item for item in find_responsibilities(text, tails=True) if LABEL.search(item.raw)]
     return {normalize_unit(u) for item in found for u in item.lead_units + item.cooperating_units + item.responsible_units
             if not is_deadline(u)}
 
@@ -219,10 +218,15 @@ def parse_parenthetical(content: str, known: frozenset[str] | set[str] = frozens
     return result
 
 
-def find_responsibilities(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[Responsibility]:
-    """Every responsibility parenthetical in `text`, in order, with its character span."""
+def find_responsibilities(text: str, known: frozenset[str] | set[str] = frozenset(),
+                          tails: bool = False) -> list[Responsibility]:
+    """Every responsibility parenthetical in `text`, in order, with its character span.
+
+    With `tails`, also a line's closing labels written without brackets:
+    "…设施改造。牵头单位：市住建局；责任单位：各区人民政府；完成时限：2024年底。"
+    """
     found: list[Responsibility] = []
-    depth, start = 0, -1
+    depth, start, open_at = 0, -1, set()
     for i, char in enumerate(text):
         if char in OPEN_BRACKETS:
             if depth == 0:
@@ -231,10 +235,36 @@ def find_responsibilities(text: str, known: frozenset[str] | set[str] = frozense
         elif char in CLOSE_BRACKETS and depth > 0:
             depth -= 1
             if depth == 0:
+                open_at.update(range(start, i + 1))
                 parsed = parse_parenthetical(text[start + 1 : i], known)
                 if parsed:
                     parsed.raw, parsed.start, parsed.end = text[start : i + 1], start, i + 1
                     found.append(parsed)
+    if tails:
+        found += _label_tails(text, open_at)
+    return sorted(found, key=lambda r: r.start)
+
+
+TAIL_START = re.compile(r"(?:^|(?<=[。；;！\s]))(?=(?:[牵牽][头頭]|[责責]任|配合|主[办辦责責])[^：:\n]{0,4}[：:])", re.MULTILINE)
+
+
+def _label_tails(text: str, bracketed: set[int]) -> list[Responsibility]:
+    """Labels that close a line outside brackets: from the first role label to the line's end."""
+    found = []
+    for start_match in TAIL_START.finditer(text):
+        start = start_match.start()
+        if start in bracketed or (found and start < found[-1].end):
+            continue
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        content = text[start:end].rstrip("。 ")
+        labels = list(LABEL.finditer(content.replace("**", "")))
+        if not labels or labels[0].start() != 0:
+            continue
+        parsed = _labelled(content, content.replace("**", ""), labels)
+        if parsed:
+            parsed.start, parsed.end = start, start + len(content)
+            found.append(parsed)
     return found
 
 

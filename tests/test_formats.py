@@ -60,13 +60,72 @@ def test_duty_table_rows(parsed):
 def test_labelled_items_and_run_on_numbers(parsed):
     doc = parsed["fx-liebiao"]
     assert list(doc) == ["一、", "一、1", "一、2", "二、", "二、(一)", "二、(一)1", "二、(一)2", "二、(二)", "二、(二)3",
-                         "二、(二)4"]
+                         "二、(二)4", "三、", "三、1", "三、2"]
     assert units(doc["一、1"]) == ([], [], ["区工信局"], "2024年12月底")
     assert units(doc["一、2"]) == (["区农业农村局"], ["区商务局", "各镇人民政府"], [], "")
     assert units(doc["二、(一)1"]) == (["区农业农村局"], ["区气象局"], [], "9月底前完成")
     assert units(doc["二、(一)2"]) == (["区农业农村局"], ["区财政局"], [], "")
     assert units(doc["二、(二)3"]) == (["区商务局", "区供销社"], [], [], "")
     assert units(doc["二、(二)4"]) == (["区人社局"], [], [], "年底前完成")
+
+
+def test_labels_closing_an_item_without_brackets(parsed):
+    doc = parsed["fx-liebiao"]
+    meeting = doc["三、1"]
+    assert units(meeting) == (["区委网信办"], [], ["区发改局", "区财政局"], "2024年6月底")
+    assert meeting.title == "建立数字乡村建设联席会议制度"
+    assert meeting.responsibility == "牵头单位：区委网信办；责任单位：区发改局、区财政局；完成时限：2024年6月底"
+    assert units(doc["三、2"]) == (["区委组织部（区考核办）"], ["区委网信办"], [], "")
+
+
+def test_markdown_table_rows(parsed):
+    rows = [c for c in parsed["fx-fenjie"].values() if c.annex == 2]
+    assert [r.path for r in rows] == ["附件2 12345热线涉企诉求", "附件2 政策兑现投诉"]
+    assert units(rows[0]) == (["县政务服务中心"], ["县工信局", "县市场监管局"], [], "即时办理")
+    assert rows[0].responsibility == "牵头单位：县政务服务中心；配合单位：县工信局、县市场监管局"
+    assert units(rows[1]) == (["县财政局"], ["县发改局"], [], "每季度")
+    assert rows[1].heading_path == ["示范县营商环境投诉处理分工表"]
+
+
+def make(text, annexes=()):
+    from rag.load import Annex, Document
+
+    return Document(id="t", source="t.txt", title="测试方案", region="示范市", level="市", kind="工作方案",
+                    annexes=[Annex(n, t) for n, t in annexes], text=text)
+
+
+def paths(text, annexes=()):
+    return [c.path for c in parse_document(make(text, annexes))]
+
+
+def test_numbered_markers_of_every_depth():
+    text = ("测试方案\n\n一、任务\n\n（一）甲类\n\n1．做甲。\n\n（1）细甲。\n\n①更细。\n\n②更细二。\n\n（2）细乙。\n\n"
+            "2、做乙。\n\n3.做丙。\n\n（二）乙类\n\n1 做丁。")
+    assert paths(text) == ["一、", "一、(一)", "一、(一)1", "一、(一)1(1)", "一、(一)1(1)①", "一、(一)1(1)②",
+                           "一、(一)1(2)", "一、(一)2", "一、(一)3", "一、(二)", "一、(二)1"]
+
+
+def test_a_number_that_neither_continues_nor_runs_on_stays_body_text():
+    text = "测试方案\n\n一、任务\n\n（一）甲类\n\n1．做甲。\n\n2．做乙。\n\n（二）乙类\n\n5．见上文第5项。\n\n3．做丙。"
+    clauses = parse_document(make(text))
+    assert [c.path for c in clauses] == ["一、", "一、(一)", "一、(一)1", "一、(一)2", "一、(二)", "一、(二)3"]
+    assert "见上文第5项" in clauses[4].text
+
+
+def test_annex_headings_in_their_forms():
+    text = ("测试方案\n\n一、总则\n\n附件二\n\n分工方案\n\n一、任务\n\n1．做事。（财政局牵头）\n\n"
+            "附件3：进度表\n\n一、安排\n\n附件\n\n考核细则\n\n一、对象")
+    clauses = parse_document(make(text))
+    assert [c.path for c in clauses] == ["一、", "附件2 一、", "附件2 一、1", "附件3 一、", "附件4 一、"]
+    assert [c.heading_path[0] for c in clauses[1:]] == ["分工方案", "分工方案", "进度表", "考核细则"]
+
+
+def test_a_titled_second_tree_is_an_annex():
+    # After 一、…二、 a title line and a new 一、: an annex written without a 附件 line.
+    text = "测试方案\n\n一、目标\n\n二、任务\n\n考核指标\n\n一、指标\n\n1．第一项。（市工信局牵头）"
+    clauses = parse_document(make(text))
+    assert [c.path for c in clauses] == ["一、", "二、", "附件1 一、", "附件1 一、1"]
+    assert clauses[2].heading_path == ["考核指标"] and clauses[3].lead_units == ["市工信局"]
 
 
 def test_fixture_records_carry_the_deadline(parsed):

@@ -165,3 +165,14 @@ def test_labelled_names_count_as_units_elsewhere():
     assert known == {"华润燃气", "住建局"}
     assert find_responsibilities("改造燃气管道（华润燃气牵头）") == []
     assert find_responsibilities("改造燃气管道（华润燃气牵头）", known)[0].lead_units == ["华润燃气"]
+
+
+def test_labels_closing_a_line_without_brackets():
+    text = "建立联席会议制度。牵头单位：区委网信办；责任单位：区发改局、区财政局；完成时限：2024年6月底。"
+    assert find_responsibilities(text) == []  # only the parser asks for unbracketed labels
+    found = find_responsibilities(text, tails=True)
+    assert [roles(r) for r in found] == [(["区委网信办"], [], ["区发改局", "区财政局"], "2024年6月底")]
+    assert text[found[0].start : found[0].end] == "牵头单位：区委网信办；责任单位：区发改局、区财政局；完成时限：2024年6月底"
+    # A label inside a sentence's brackets is the parenthetical's, not a tail.
+    found = find_responsibilities("推进改造（牵头单位：市住建局；责任单位：各区政府）。", tails=True)
+    assert [roles(r) for r in found] == [(["市住建局"], [], ["各区政府"], "")]
