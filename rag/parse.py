@@ -1,6 +1,6 @@
 """Turn a plan document into its clause tree.
 
-Levels: document → annex → 第一章 → 第一节 → 第一条 → 一、 → （一） → 1. → （1） → ①. A number at
+Levels: document → annex → 第一部分 → 第一章 → 第一节 → 第一条 → 一、 → （一） → 1. → （1） → ①. A number at
 the start of a paragraph is a heading only if it continues the numbering in force, opens a
 deeper level at 1, or runs on from the last item of its level under a new section (items
 1．–90． numbered across （一）, （二）…; 第五条 under 第二章), so "2023年…", "100%…" or a
@@ -21,11 +21,12 @@ CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 CN_NUMBER = r"[一二三四五六七八九十百零〇]+|\d{1,3}"
 # Levels in the order they nest; 一、 … （1） keep the numbers 1–4 the seed paths were built with.
-CHAPTER, SECTION_LEVEL, ARTICLE, CIRCLED_LEVEL = -2, -1, 0, 5
+PART, CHAPTER, SECTION_LEVEL, ARTICLE, CIRCLED_LEVEL = -3, -2, -1, 0, 5
 HEADING_PATTERNS = (
+    (PART, re.compile(rf"^第({CN_NUMBER})部分\s*")),
     (CHAPTER, re.compile(rf"^第({CN_NUMBER})章\s*")),
-    (SECTION_LEVEL, re.compile(rf"^第({CN_NUMBER})节\s*")),
-    (ARTICLE, re.compile(rf"^第({CN_NUMBER})条\s*")),
+    (SECTION_LEVEL, re.compile(rf"^第({CN_NUMBER})[节節]\s*")),
+    (ARTICLE, re.compile(rf"^第({CN_NUMBER})[条條]\s*")),
     (1, re.compile(r"^([一二三四五六七八九十]+)、\s*")),
     (2, re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]\s*")),
     (3, re.compile(r"^(\d{1,2})(?:[.．、](?!\d)|\s+(?=[^\d\s]))\s*")),
@@ -97,8 +98,8 @@ def chinese_number(text: str) -> int:
 
 
 def path_segment(level: int, written: str) -> str:
-    """Canonical path piece: 第二章 / 第二节 / 第五条 / 二、 / (二) / 3 / (3) / ③, half-width, numbers as written."""
-    return {CHAPTER: f"第{written}章", SECTION_LEVEL: f"第{written}节", ARTICLE: f"第{written}条", 1: f"{written}、",
+    """Canonical path piece: 第一部分 / 第二章 / 第二节 / 第五条 / 二、 / (二) / 3 / (3) / ③, half-width, numbers as written."""
+    return {PART: f"第{written}部分", CHAPTER: f"第{written}章", SECTION_LEVEL: f"第{written}节", ARTICLE: f"第{written}条", 1: f"{written}、",
             2: f"({written})", 3: written, 4: f"({written})", CIRCLED_LEVEL: written}[level]
 
 

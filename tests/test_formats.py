@@ -131,3 +131,10 @@ def test_a_titled_second_tree_is_an_annex():
 def test_fixture_records_carry_the_deadline(parsed):
     record = parsed["fx-tiaoli"]["第三条"].to_dict()
     assert record["deadline"] == "2024年底前完成"
+
+
+def test_parts_and_traditional_articles():
+    text = ("测试方案\n\n第一部分 总体要求\n\n一、目标\n\n二、原则\n\n第二部分 重点任务\n\n一、改造\n\n"
+            "1．做事。（市住建局牵头）\n\n第三部分 附則\n\n第一條 本方案自印發之日起施行。\n\n第二條 由市住建局負責解釋。")
+    assert paths(text) == ["第一部分", "第一部分一、", "第一部分二、", "第二部分", "第二部分一、", "第二部分一、1", "第三部分",
+                           "第一条", "第二条"]  # canonical, like (二) for （二）

@@ -176,3 +176,9 @@ def test_labels_closing_a_line_without_brackets():
     # A label inside a sentence's brackets is the parenthetical's, not a tail.
     found = find_responsibilities("推进改造（牵头单位：市住建局；责任单位：各区政府）。", tails=True)
     assert [roles(r) for r in found] == [(["市住建局"], [], ["各区政府"], "")]
+
+
+def test_a_bare_role_word_is_no_unit():
+    assert parse_parenthetical("各牵头单位负责") is None
+    assert parse_parenthetical("全市牵头") is None
+    assert roles(parse_parenthetical("各市、县人民政府负责")) == ([], [], ["各市", "县人民政府"], "")
