@@ -98,9 +98,10 @@ def chinese_number(text: str) -> int:
 
 
 def path_segment(level: int, written: str) -> str:
-    """Canonical path piece: 第一部分 / 第二章 / 第二节 / 第五条 / 二、 / (二) / 3 / (3) / ③, half-width, numbers as written."""
-    return {PART: f"第{written}部分", CHAPTER: f"第{written}章", SECTION_LEVEL: f"第{written}节", ARTICLE: f"第{written}条", 1: f"{written}、",
-            2: f"({written})", 3: written, 4: f"({written})", CIRCLED_LEVEL: written}[level]
+    """Canonical path piece: 第一部分 / 第二章 / 第二节 / 第五条 / 二、 / (二) / 3 / (3) / ③,
+    half-width, numbers as written."""
+    return {PART: f"第{written}部分", CHAPTER: f"第{written}章", SECTION_LEVEL: f"第{written}节", ARTICLE: f"第{written}条",
+            1: f"{written}、", 2: f"({written})", 3: written, 4: f"({written})", CIRCLED_LEVEL: written}[level]
 
 
 def match_heading(line: str) -> tuple[int, int, str, str] | None:
@@ -228,7 +229,7 @@ class _TreeBuilder:
         numbered = ANNEX_HEADING.match(line)
         if numbered or ANNEX_BARE.match(line):
             written = numbered.group(1) if numbered else ""
-            number = (int(written) if written.isdigit() else chinese_number(written)) if written else (self.annex or 0) + 1
+            number = chinese_number(written) if written else (self.annex or 0) + 1
             title, taken = self.annex_title_for(number, lines, i)
             known = next((a.title for a in self.document.annexes if a.number == number), None)
             self.enter_annex(number, known or (numbered.group(2) if numbered and numbered.group(2) else title))
@@ -288,7 +289,8 @@ class _TreeBuilder:
             # 序号 | 重点任务 | 牵头单位 …: a row is named by its task, not by its serial number.
             serial = header[0] in ("序号", "编号") and values[0].isdigit() and len(values) > 1
             name = re.split(r"[，,；;。]", values[1])[0][:40] if serial else values[0]
-            node = self.add(name, name, ["；".join(f"{k}：{v}" for k, v in fields.items())], [n.title for n in self.stack])
+            cells = "；".join(f"{k}：{v}" for k, v in fields.items())
+            node = self.add(name, name, [cells], [n.title for n in self.stack])
             node.fields = fields
         self.body = None
 

@@ -169,8 +169,8 @@ def labelled_units(text: str, fields: dict[str, str] | None = None) -> set[str]:
     count as units wherever else the document writes them."""
     found = [table_responsibility(fields)] if fields is not None else [
         item for item in find_responsibilities(text, tails=True) if LABEL.search(item.raw)]
-    return {normalize_unit(u) for item in found for u in item.lead_units + item.cooperating_units + item.responsible_units
-            if not is_deadline(u)}
+    names = [u for item in found for u in item.lead_units + item.cooperating_units + item.responsible_units]
+    return {normalize_unit(u) for u in names if not is_deadline(u)}
 
 
 def parse_parenthetical(content: str, known: frozenset[str] | set[str] = frozenset()) -> Responsibility | None:
