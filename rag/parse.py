@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from rag.clean import clean_text, is_standalone, is_table_line, paragraphs, strip_bold, table_cells, to_simplified
 from rag.load import Document
-from rag.units import find_responsibilities, labelled_units, table_responsibility
+from rag.units import find_responsibilities, labelled_deadline, labelled_units, table_responsibility
 
 CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -358,7 +358,7 @@ def _clause(node: _Node, document: Document, seen: set[str], known: frozenset[st
         clause.responsible_units += [u for u in item.responsible_units if u not in clause.responsible_units]
         deadlines += [item.deadline] if item.deadline and item.deadline not in deadlines else []
     clause.responsibility = " ".join(item.raw for item in found)
-    clause.deadline = "；".join(deadlines)
+    clause.deadline = "；".join(deadlines) or (labelled_deadline(text) if found else "")
     return clause
 
 

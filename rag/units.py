@@ -143,6 +143,14 @@ def _labelled(content: str, bare: str, labels: list[re.Match]) -> Responsibility
     return result
 
 
+TIME_ONLY = re.compile(r"[（(]\s*(?:完成)?(?:[时時]限|[时時][间間]|期限)(?:要求)?\s*[：:]\s*([^（）()]+?)\s*[）)]")
+
+
+def labelled_deadline(text: str) -> str:
+    """（完成时限：2024年底）written apart from the units' parenthetical; "" when there is none."""
+    return "；".join(dict.fromkeys(m.group(1).rstrip("。；;") for m in TIME_ONLY.finditer(text)))
+
+
 # Columns of a 责任分解表 and the role each names.
 LEAD_COLUMNS = ("牵头单位", "牵头部门", "牵头考核单位")
 DUTY_COLUMNS = ("责任单位", "责任部门", "主责单位")

@@ -138,3 +138,20 @@ def test_parts_and_traditional_articles():
             "1．做事。（市住建局牵头）\n\n第三部分 附則\n\n第一條 本方案自印發之日起施行。\n\n第二條 由市住建局負責解釋。")
     assert paths(text) == ["第一部分", "第一部分一、", "第一部分二、", "第二部分", "第二部分一、", "第二部分一、1", "第三部分",
                            "第一条", "第二条"]  # canonical, like (二) for （二）
+
+
+def test_a_section_deadline_comes_with_its_lead():
+    text = ("测试方案\n\n一、任务\n\n（一）整治燃气管道（2024年底前完成，市住建局牵头）\n\n1．排查隐患。\n\n"
+            "2．更换老旧管道。（市城管局牵头，持续推进）\n\n3．建立台账。（牵头单位：市住建局）（完成时限：2024年6月底）")
+    clauses = {c.path: c for c in parse_document(make(text))}
+    assert units(clauses["一、(一)1"]) == (["市住建局"], [], [], "2024年底前完成")
+    assert units(clauses["一、(一)2"]) == (["市城管局"], [], [], "持续推进")
+    assert units(clauses["一、(一)3"]) == (["市住建局"], [], [], "2024年6月底")
+
+
+def test_a_name_the_document_labels_as_a_unit_is_one_elsewhere():
+    text = ("测试方案\n\n一、任务\n\n1．改造燃气管网。（牵头单位：华润燃气；配合单位：县住建局）\n\n"
+            "2．开展入户安检。（华润燃气牵头，县应急管理局配合）\n\n3．宣传安全用气。（包括华润燃气在内的企业负责）")
+    clauses = {c.path: c for c in parse_document(make(text))}
+    assert clauses["一、2"].lead_units == ["华润燃气"]
+    assert (clauses["一、3"].lead_units, clauses["一、3"].responsible_units) == ([], [])
