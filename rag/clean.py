@@ -20,6 +20,8 @@ HEADING_START = re.compile(
     r"|[（(][一二三四五六七八九十]+[）)]"
     r"|\d{1,2}(?:[.．、](?!\d)|\s+(?=[^\d\s]))"
     r"|[（(]\d{1,2}[）)]"
+    r"|第[一二三四五六七八九十百零〇\d]+(?:[章节条節條]|部分)"
+    r"|[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]"
     r"|附件"
     r"|【[^】]{1,10}】"
     r")"
@@ -28,7 +30,7 @@ HEADING_START = re.compile(
 OPEN_BRACKETS = "（(<〈"
 CLOSE_BRACKETS = "）)>〉"
 TERMINAL = set("。；！？：:;!?…”」』")
-ROLE_WORDS = re.compile(r"[牵牽][头頭]|[负負][责責]|配合|参与|參與")
+ROLE_WORDS = re.compile(r"[牵牽][头頭]|[负負][责責]|配合|参与|參與|[责責]任[单單]位")
 CJK_OR_DIGIT = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef0-9%％.．\-—“”‘’《》、，。；：？！（）()]"
 INNER_SPACE = re.compile(rf"(?<={CJK_OR_DIGIT})[ \u3000\u00a0]+(?={CJK_OR_DIGIT})")
 
@@ -58,6 +60,19 @@ def _last_parenthetical(text: str) -> str:
     return ""
 
 
+def is_table_line(line: str) -> bool:
+    """A table row: tab-separated cells, or a Markdown row `| 序号 | 任务 | 牵头单位 |`."""
+    return "\t" in line or (line.lstrip().startswith("|") and line.count("|") >= 3)
+
+
+def table_cells(line: str) -> list[str]:
+    """The cells of a table row; a Markdown separator row (|---|---|) has none."""
+    if "\t" in line:
+        return line.split("\t")
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    return [] if all(re.fullmatch(r":?-{3,}:?", c) for c in cells) else cells
+
+
 def is_standalone(line: str) -> bool:
     """Titles, dates and bare headings: short lines without sentence punctuation."""
     bare = re.sub(r"^[一二三四五六七八九十]+、", "", strip_bold(line).strip())
@@ -66,7 +81,7 @@ def is_standalone(line: str) -> bool:
 
 def ends_paragraph(line: str) -> bool:
     """Does this line end where its paragraph ends (rather than at a page break)?"""
-    if "\t" in line or is_standalone(line):
+    if is_table_line(line) or is_standalone(line):
         return True
     bare = strip_bold(line).rstrip()
     if bracket_depth(bare) > 0:
@@ -102,7 +117,7 @@ def paragraphs(raw: str) -> list[str]:
         line = line.strip()
         if not line:
             continue
-        if result and "\t" not in line and not HEADING_START.match(line):
+        if result and not is_table_line(line) and not HEADING_START.match(line):
             if not ends_paragraph(result[-1]) or starts_with_responsibility(line):
                 result[-1] += line
                 continue

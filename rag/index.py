@@ -26,7 +26,7 @@ from rag.load import Document, Problem, load_corpus
 from rag.parse import Clause, parse_document
 from rag.units import normalize_unit
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 COLLECTION = "clauses"
 STOPWORDS = set("的 了 和 与 及 等 在 是 对 为 由 把 被 有 也 都 其 之 或 并 将 要 各 中 上 下 个 哪 谁 吗 呢 啊 什么 哪些 哪个 多少 如何 怎么 是否 "
                 "请问 一下 the a an of to in and is are what which who how".split())

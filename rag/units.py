@@ -50,6 +50,7 @@ class Responsibility:
     cooperating_units: list[str] = field(default_factory=list)
     responsible_units: list[str] = field(default_factory=list)
     topic: str = ""  # what the units are in charge of, when the parenthetical says (城市黑臭水体)
+    deadline: str = ""  # 6月底完成, 持续推进, 2024年底前: when, never who
 
 
 def split_units(segment: str) -> list[str]:
@@ -72,21 +73,144 @@ def _add(target: list[str], names: list[str]) -> None:
     target.extend(n for n in names if n not in target)
 
 
-def parse_parenthetical(content: str) -> Responsibility | None:
-    """Read the units out of one parenthetical's content; None if it assigns no one."""
+# What an organisation's name ends in (simplified script): 局, 委, 办公室, 中心, 大队, 公司, 支行…
+UNIT_SUFFIXES = ("局", "委", "办", "室", "部", "门", "中心", "队", "公司", "政府", "院", "行", "集团", "会", "联", "协",
+                 "所", "站", "单位", "组", "处", "科", "厅", "社", "街道", "镇", "乡", "区", "县", "旗", "市", "州", "盟",
+                 "省", "村", "馆", "校", "厂", "台", "场", "园", "团", "军", "署", "司", "苏木", "嘎查", "专班", "机构", "企业")
+# When a task is due, not who does it: 6月底完成, 2024年底前, 持续推进, 长期坚持, 按进度推进.
+DEADLINE = re.compile(
+    r"\d{1,4}\s*(?:年|月|日|季度)|[一二三四五六七八九十]{1,3}(?:月|季度)|[年月]底|[年月]末|年内|年前|月前|季度|[上下]半年|全年"
+    r"|每[年月季周]|长期|持续|常态|按进度|按期|按时|逐步|即时|立即|及时|限期"
+    r"|(?:完成|推进|坚持|落实|到位|成效|实施|开展|优化)$"
+)
+# Never a name: a phrase (（包括牵头单位自身）, （其中…）), a deadline verb, a bare 全市 / 单位 / 部门.
+NOT_A_NAME = re.compile(r"包括|包含|其中|完成|推进|持续|^[全本城]?[省市县区州旗]$|^(?:单位|部门)?(?:自身)?$")
+# "牵头单位：X；配合单位：Y", "牵头考核单位：X", "责任单位：X", "完成时限：6月底": the label names the role.
+LABEL = re.compile(
+    r"(?P<role>(?:[牵牽][头頭](?:考核|[责責]任)?|主[办辦]|主[责責]|[责責]任|配合|[协協][办辦]|[参參][与與]|[协協]助|[负負][责責])"
+    r"(?:[单單]位|部[门門]|处室|處室))\s*[：:]"
+    r"|(?P<time>(?:完成)?(?:[时時]限|[时時][间間]|期限)(?:要求)?)\s*[：:]"
+)
+DEADLINE_CUT = re.compile(r"[，,；;。]")
+
+
+def _core(name: str) -> str:
+    name = to_simplified(name).replace("**", "").strip()
+    return re.sub(r"[（(<〈][^）)>〉]*[）)>〉]", "", name).strip()
+
+
+def is_deadline(text: str) -> bool:
+    """6月底完成, 2024年底前, 持续推进, 长期坚持: a time or a way of going on, not an organisation."""
+    return bool(DEADLINE.search(_core(text)))
+
+
+def is_unit(name: str, known: frozenset[str] | set[str] = frozenset()) -> bool:
+    """A unit is an organisation's name: it ends in a unit suffix, or the document names it as a unit
+    elsewhere (`known`, normalised); a date, a deadline or a phrase like 包括 never is one."""
+    core = _core(name)
+    if not core or is_deadline(core) or NOT_A_NAME.search(core):
+        return False
+    return core.endswith(UNIT_SUFFIXES) or normalize_unit(name) in known
+
+
+def _deadlines(text: str) -> list[str]:
+    pieces = (p.strip(SEPARATORS + " 。*") for p in DEADLINE_CUT.split(text.replace("**", "")))
+    return [p for p in pieces if p and is_deadline(p)]
+
+
+def _labelled(content: str, bare: str, labels: list[re.Match]) -> Responsibility | None:
+    """（6月底完成，牵头考核单位：X、Y）, （牵头单位：X；配合单位：Y）, （责任单位：X）."""
+    result = Responsibility(raw=content, start=0, end=0)
+    deadlines = _deadlines(bare[: labels[0].start()])
+    for label, following in zip(labels, labels[1:] + [None]):
+        segment = bare[label.end() : following.start() if following else len(bare)]
+        if label.group("time"):
+            deadlines += [p for p in (q.strip(SEPARATORS + " 。") for q in DEADLINE_CUT.split(segment)) if p][:1]
+            continue
+        role = to_simplified(label.group("role"))
+        target = (result.lead_units if "牵头" in role
+                  else result.cooperating_units if re.search("配合|协办|参与|协助", role) else result.responsible_units)
+        names = []
+        for piece in DEADLINE_CUT.split(segment):
+            if is_deadline(piece):
+                deadlines.append(piece.strip(SEPARATORS + " "))
+            else:
+                names += [n.removeprefix("由") for n in split_units(piece)]
+        _add(target, [n for n in names if n and not is_deadline(n) and not NOT_A_NAME.search(_core(n))])
+    result.deadline = "，".join(dict.fromkeys(deadlines))
+    if not (result.lead_units or result.cooperating_units or result.responsible_units):
+        return None
+    return result
+
+
+TIME_ONLY = re.compile(r"[（(]\s*(?:完成)?(?:[时時]限|[时時][间間]|期限)(?:要求)?\s*[：:]\s*([^（）()]+?)\s*[）)]")
+
+
+def labelled_deadline(text: str) -> str:
+    """（完成时限：2024年底）written apart from the units' parenthetical; "" when there is none."""
+    return "；".join(dict.fromkeys(m.group(1).rstrip("。；;") for m in TIME_ONLY.finditer(text)))
+
+
+# Columns of a 责任分解表 and the role each names.
+LEAD_COLUMNS = ("牵头单位", "牵头部门", "牵头考核单位")
+DUTY_COLUMNS = ("责任单位", "责任部门", "主责单位")
+ASSIST_COLUMNS = ("配合单位", "配合部门", "协办单位")
+DEADLINE_COLUMNS = ("完成时限", "完成时间", "时限", "时间要求", "完成期限")
+
+
+def _column(fields: dict[str, str], names: tuple[str, ...]) -> str:
+    return next((fields[k] for k in names if fields.get(k)), "")
+
+
+def table_responsibility(fields: dict[str, str]) -> Responsibility:
+    """A 责任分解表 row's units and deadline from its 牵头单位 / 责任单位 / 配合单位 / 完成时限 cells;
+    `raw` reads 牵头单位：X；责任单位：Y (；配合单位：Z)."""
+    lead, duty = _column(fields, LEAD_COLUMNS), _column(fields, DUTY_COLUMNS)
+    assist, due = _column(fields, ASSIST_COLUMNS), _column(fields, DEADLINE_COLUMNS)
+    raw = "；".join(f"{label}：{value}" for label, value in (("牵头单位", lead), ("责任单位", duty), ("配合单位", assist))
+                   if value)
+    return Responsibility(raw, 0, 0, split_units(lead), split_units(assist), split_units(duty), deadline=due)
+
+
+def labelled_units(text: str, fields: dict[str, str] | None = None) -> set[str]:
+    """Names a document gives as units by a label (牵头单位：X) or a table column, normalised: they
+    count as units wherever else the document writes them."""
+    found = [table_responsibility(fields)] if fields is not None else [
+        item for item in find_responsibilities(text, tails=True) if LABEL.search(item.raw)]
+    names = [u for item in found for u in item.lead_units + item.cooperating_units + item.responsible_units]
+    return {normalize_unit(u) for u in names if not is_deadline(u)}
+
+
+def parse_parenthetical(content: str, known: frozenset[str] | set[str] = frozenset()) -> Responsibility | None:
+    """Read the units out of one parenthetical's content; None if it assigns no one.
+
+    A deadline written in it (6月底完成, 持续推进) goes to `deadline`, never to a unit; a name that
+    is not an organisation's (包括, a date) is dropped unless `known` lists it.
+    """
     bare = content.replace("**", "")
+    labels = [m for m in LABEL.finditer(bare)]
+    if labels:
+        return _labelled(content, bare, labels)
     matches = list(ROLE.finditer(bare))
     if not matches:
         return None
     result = Responsibility(raw=content, start=0, end=0)
     has_lead = any(m.group("lead") for m in matches)
     previous_end = 0
+    deadlines: list[str] = []
     for match in matches:
-        names = split_units(bare[previous_end : match.start()])
+        chunk = bare[previous_end : match.start()]
         previous_end = match.end()
-        for i, name in enumerate(names):
-            topic, names[i] = split_topic(name)
-            result.topic = result.topic or topic
+        names = []
+        for name in split_units(chunk):
+            if name.startswith("由") and is_unit(name[1:], known):  # （由X牵头）
+                name = name[1:]
+            topic, name = split_topic(name)
+            if is_deadline(name):
+                deadlines.append(name)
+            elif is_unit(name, known):
+                names.append(name)
+                result.topic = result.topic or topic
         if not names:
             continue
         if match.group("lead"):
@@ -95,15 +219,22 @@ def parse_parenthetical(content: str) -> Responsibility | None:
             _add(result.cooperating_units, names)
         else:
             _add(result.responsible_units, names)
+    deadlines += _deadlines(bare[previous_end:])
+    result.deadline = "，".join(dict.fromkeys(deadlines))
     if not (result.lead_units or result.cooperating_units or result.responsible_units):
         return None
     return result
 
 
-def find_responsibilities(text: str) -> list[Responsibility]:
-    """Every responsibility parenthetical in `text`, in order, with its character span."""
+def find_responsibilities(text: str, known: frozenset[str] | set[str] = frozenset(),
+                          tails: bool = False) -> list[Responsibility]:
+    """Every responsibility parenthetical in `text`, in order, with its character span.
+
+    With `tails`, also a line's closing labels written without brackets:
+    "…设施改造。牵头单位：市住建局；责任单位：各区人民政府；完成时限：2024年底。"
+    """
     found: list[Responsibility] = []
-    depth, start = 0, -1
+    depth, start, open_at = 0, -1, set()
     for i, char in enumerate(text):
         if char in OPEN_BRACKETS:
             if depth == 0:
@@ -112,10 +243,36 @@ def find_responsibilities(text: str) -> list[Responsibility]:
         elif char in CLOSE_BRACKETS and depth > 0:
             depth -= 1
             if depth == 0:
-                parsed = parse_parenthetical(text[start + 1 : i])
+                open_at.update(range(start, i + 1))
+                parsed = parse_parenthetical(text[start + 1 : i], known)
                 if parsed:
                     parsed.raw, parsed.start, parsed.end = text[start : i + 1], start, i + 1
                     found.append(parsed)
+    if tails:
+        found += _label_tails(text, open_at)
+    return sorted(found, key=lambda r: r.start)
+
+
+TAIL_START = re.compile(r"(?:^|(?<=[。；;！\s]))(?=(?:[牵牽][头頭]|[责責]任|配合|主[办辦责責])[^：:\n]{0,4}[：:])", re.MULTILINE)
+
+
+def _label_tails(text: str, bracketed: set[int]) -> list[Responsibility]:
+    """Labels that close a line outside brackets: from the first role label to the line's end."""
+    found = []
+    for start_match in TAIL_START.finditer(text):
+        start = start_match.start()
+        if start in bracketed or (found and start < found[-1].end):
+            continue
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        content = text[start:end].rstrip("。 ")
+        labels = list(LABEL.finditer(content.replace("**", "")))
+        if not labels or labels[0].start() != 0:
+            continue
+        parsed = _labelled(content, content.replace("**", ""), labels)
+        if parsed:
+            parsed.start, parsed.end = start, start + len(content)
+            found.append(parsed)
     return found
 
 

@@ -140,7 +140,7 @@ def test_annex_headings_written_as_fujian():
 def test_clause_json_keys(clauses):
     keys = set(clauses["pj-fanshen"][0].to_dict())
     assert keys == {"id", "doc_id", "source", "annex", "path", "heading_path", "title", "text",
-                    "text_simplified", "lead_units", "cooperating_units", "responsible_units", "responsibility"}
+                    "text_simplified", "lead_units", "cooperating_units", "responsible_units", "responsibility", "deadline"}
     json.dumps(clauses["pj-fanshen"][0].to_dict(), ensure_ascii=False)
 
 
