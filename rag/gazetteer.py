@@ -1,49 +1,110 @@
-"""Where questions point: the regions of the corpus, their places, and how a question names them.
+"""Where questions point: the corpus's regions and the places its documents name, read from the index.
 
-Retrieval turns the places a question names into region filters, the answer layer checks
-them against the corpus, and the comparison table strips them from its aspect cell; all three
-read them here. (Issue 11 derives these names from the manifest and the parsed text.)
+Nothing here is written for one corpus. A region is what the manifest gives a document; its
+names are the region's own (平江县, short form 平江) and the places its documents report on by
+name (a newsletter's 县市区 rows); English questions reach them through their pinyin. Whether a
+word names a place at all is general geography (every province, city and county of China, from
+the `cpca` package's table), so a question about a place the corpus lacks can be told apart
+from one about a place it has.
 """
 from __future__ import annotations
 
 import csv
 import importlib.util
+import itertools
 import re
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from rag.clean import to_simplified
-from rag.glossary import PLACES
 
-REGION_NAMES = {
-    "平江县": ("平江",),
-    "沅江市": ("沅江",),
-    "永州市": ("永州", "冷水滩", "零陵", "祁阳", "东安", "双牌", "道县", "江华", "江永", "宁远", "新田", "蓝山",
-            "金洞", "回龙圩"),
-}
-PLACE_NAMES = sorted((n for names in REGION_NAMES.values() for n in names), key=len, reverse=True)
-# Administrative suffixes a short form drops (长沙市 → 长沙, 平江县 → 平江).
-SUFFIX = re.compile(r"(?:特别行政区|自治州|自治县|自治旗|地区|新区|林区|省|市|县|盟|旗)$")
+# Administrative suffixes a short form drops (长沙市 → 长沙, 平江县 → 平江, 金洞管理区 → 金洞).
+SUFFIX = re.compile(r"(?:特别行政区|自治州|自治县|自治旗|管理区|地区|新区|林区|省|市|县|区|盟|旗)$")
 # A clause titled by a place (【县市区动态】宁远县) is that place's row.
 PLACE_TITLE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:县|区|市)")
+NAME_TAGS = {"ns", "nr", "nrt", "nz", "nt", "s"}  # jieba's tags for names (of places, people, things) and places
 
 
-def regions_in(question: str) -> list[str]:
-    """Regions a question names, in simplified script or pinyin."""
-    simplified = to_simplified(question)
-    lowered = question.lower()
-    found = [region for region, names in REGION_NAMES.items() if any(n in simplified for n in names)]
-    named = [chinese for pinyin, chinese in PLACES.items() if re.search(rf"\b{pinyin}\b", lowered)]
-    found += [region for region, names in REGION_NAMES.items()
-              if region not in found and any(n in c for c in named for n in names)]
-    return found
+def short_form(name: str) -> str:
+    """平江县 → 平江; a name whose short form would be one character (道县) stays whole."""
+    short = SUFFIX.sub("", name)
+    return short if len(short) >= 2 else name
 
 
-def without_places(text: str, filler: str = "") -> str:
-    """`text` with the corpus's place names (平江县, 沅江, 宁远…) replaced by `filler`."""
-    for name in PLACE_NAMES:
-        text = text.replace(name + "县", filler).replace(name + "市", filler).replace(name, filler)
-    return text
+def pinyin_forms(name: str, limit: int = 8) -> list[str]:
+    """The ways `name` is written in pinyin, one word, lower case (回龙圩: huilongxu, huilongwei…)."""
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(name, style=Style.NORMAL, heteronym=True)
+    return ["".join(parts) for parts in itertools.islice(itertools.product(*readings), limit)]
+
+
+def joined(names: Iterable[str]) -> str:
+    """平江县、沅江市和永州市."""
+    names = list(names)
+    return "、".join(names[:-1]) + "和" + names[-1] if len(names) > 1 else "".join(names)
+
+
+class Gazetteer:
+    """The regions of the indexed documents and every name a question may use for them."""
+
+    def __init__(self, clauses: list[dict], place_rows: dict[str, list[int]]) -> None:
+        self.regions: list[str] = list(dict.fromkeys(c["region"] for c in clauses))
+        names: dict[str, list[str]] = {region: [short_form(region)] for region in self.regions}
+        # The places a document reports on by name belong to its region (宁远县 in 永州's newsletter).
+        self.reported: dict[str, str] = {}  # place row title → the title of the document reporting on it
+        for title, rows in place_rows.items():
+            region = clauses[rows[0]]["region"]
+            if short_form(title) not in names[region]:
+                names[region].append(short_form(title))
+            if title != region:
+                self.reported[title] = clauses[rows[0]]["doc_title"]
+        self.names = {region: tuple(found) for region, found in names.items()}
+        self.place_names = sorted({n for found in self.names.values() for n in found}, key=len, reverse=True)
+        self.pinyin: dict[str, str] = {form: name for name in self.place_names for form in pinyin_forms(name)}
+        self.regions_text = joined(self.regions)
+
+    def regions_in(self, question: str) -> list[str]:
+        """Regions a question names, in Chinese (either script) or pinyin, in the corpus's order."""
+        simplified = to_simplified(question)
+        words = set(re.findall(r"[a-z]+", question.lower()))
+        named = [self.pinyin[w] for w in words if w in self.pinyin]
+        return [region for region in self.regions
+                if any(n in simplified for n in self.names[region]) or any(n in self.names[region] for n in named)]
+
+    def without_places(self, text: str, filler: str = "") -> str:
+        """`text` with the corpus's place names (平江县, 沅江, 宁远…) replaced by `filler`."""
+        for name in self.place_names:
+            for written in (name + "县", name + "市", name):
+                text = text.replace(written, filler)
+        return text
+
+    def place_in_pinyin(self, word: str) -> str | None:
+        """The Chinese name of a place written in pinyin (Daoxian → 道县, Changsha → 长沙), if it is one."""
+        word = word.lower()
+        return self.pinyin.get(word) or (china_pinyin().get(word) if len(word) >= 4 else None)
+
+    def places_in_english(self, question: str) -> list[str]:
+        """The Chinese names of the places an English question writes in pinyin."""
+        if not re.search(r"[A-Za-z]{3}", question):
+            return []
+        return list(dict.fromkeys(p for w in re.findall(r"[A-Za-z]+", question) if (p := self.place_in_pinyin(w))))
+
+    @cached_property
+    def reported_pattern(self) -> str:
+        """A regex for the reported places as a question writes them (宁远县, 冷水滩区, 金洞管理区), or ""."""
+        forms = []
+        for title in self.reported:
+            stem = short_form(title)
+            forms.append(re.escape(title))
+            if stem != title:
+                forms.append(re.escape(stem) + "(?:县|区|市|管理区)")
+        return "|".join(sorted(forms, key=len, reverse=True))
+
+    def reported_place(self, name: str) -> str | None:
+        """The reported place (a county row) a name or its short form stands for (蓝山 → 蓝山县)."""
+        return next((t for t in self.reported if t == name or short_form(t) in (name, short_form(name))), None)
 
 
 @lru_cache(maxsize=1)
@@ -74,7 +135,14 @@ def china_places() -> dict[str, str]:
     return names
 
 
-NAME_TAGS = {"ns", "nr", "nrt", "nz", "nt", "s"}  # jieba's tags for names (of places, people, things) and places
+@lru_cache(maxsize=1)
+def china_pinyin() -> dict[str, str]:
+    """Pinyin (one word, lower case) → the Chinese name, for places an English question names."""
+    found: dict[str, str] = {}
+    for name in sorted(china_places(), key=len):  # a short form wins: changsha → 长沙
+        for form in pinyin_forms(short_form(name), limit=2):
+            found.setdefault(form, short_form(name))
+    return found
 
 
 def _common_words() -> set[str]:

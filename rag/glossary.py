@@ -37,14 +37,7 @@ GLOSSARY: dict[str, str] = {
     "procurator": "检察", "private-enterprise": "民企", "private enterprise": "民企", "compliance": "合规",
     "prudent": "审慎", "court": "法院", "police": "公安", "project": "工程", "budget": "预算",
 }
-# Places in pinyin, as English questions write them (Daoxian County, Qiyang).
-PLACES: dict[str, str] = {
-    "pingjiang": "平江", "yuanjiang": "沅江", "yongzhou": "永州", "yueyang": "岳阳", "yiyang": "益阳", "hunan": "湖南",
-    "daoxian": "道县", "ningyuan": "宁远", "lengshuitan": "冷水滩", "lingling": "零陵", "qiyang": "祁阳", "dongan": "东安",
-    "shuangpai": "双牌", "jianghua": "江华", "jiangyong": "江永", "xintian": "新田", "lanshan": "蓝山", "jindong": "金洞",
-    "huilongxu": "回龙圩",
-}
-_PATTERNS = [(re.compile(rf"\b{re.escape(en)}", re.IGNORECASE), zh) for en, zh in {**GLOSSARY, **PLACES}.items()]
+_PATTERNS = [(re.compile(rf"\b{re.escape(en)}", re.IGNORECASE), zh) for en, zh in GLOSSARY.items()]
 
 
 def chinese_terms(question: str) -> list[str]:

@@ -10,7 +10,7 @@ import math
 import re
 
 from rag.clean import to_simplified
-from rag.gazetteer import without_places
+from rag.gazetteer import Gazetteer
 from rag.glossary import chinese_terms
 from rag.index import tokenize
 
@@ -28,16 +28,17 @@ LEADING_PREPOSITION = re.compile(r"[对向把给从在]")
 class Lexicon:
     """Document frequencies over `size` clauses, and the measures built on them."""
 
-    def __init__(self, frequency: dict[str, int], size: int) -> None:
+    def __init__(self, frequency: dict[str, int], size: int, gazetteer: Gazetteer) -> None:
         self.frequency = frequency
         self.size = size
+        self.gazetteer = gazetteer
 
     def idf(self, token: str) -> float:
         return math.log((self.size + 1) / (self.frequency.get(token, 0) + 0.5))
 
     def content_tokens(self, question: str) -> list[str]:
         """The words of a question that say what it is about (not where, not what kind of answer)."""
-        simplified = without_places(" ".join([to_simplified(question), *chinese_terms(question)]), " ")
+        simplified = self.gazetteer.without_places(" ".join([to_simplified(question), *chinese_terms(question)]), " ")
         # jieba joins a preposition to a rare word ("对化债"); the word the corpus uses is the topic.
         words = [t[1:] if LEADING_PREPOSITION.match(t) and len(t) >= 3 and t not in self.frequency
                  and t[1:] in self.frequency else t for t in tokenize(simplified)]

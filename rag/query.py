@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.clean import longest_common_substring, to_simplified
-from rag.gazetteer import regions_in
+from rag.gazetteer import Gazetteer
 from rag.parse import chinese_number
 from rag.units import ALIASES as UNIT_ALIASES
 
@@ -78,7 +78,6 @@ TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专
 TITLE_MARKS = re.compile(r"[“”\"「」『』‘’《》]")
 PLAN_WORD = re.compile(r"方案|专报|表")
 COMPARED_SPLIT = re.compile(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus")
-REGION_PREFIX = re.compile(r"^(平江县|沅江市|永州市)")
 
 Plan = tuple[str, str]  # (doc_id, annex path or "")
 
@@ -88,7 +87,7 @@ def intent(question: str) -> str:
     return next((name for name, pattern in INTENTS if pattern.search(question)), "general")
 
 
-def named_plan(text: str, plans: Sequence[tuple[str, str, str, str]]) -> Plan | None:
+def named_plan(text: str, plans: Sequence[tuple[str, str, str, str]], gazetteer: Gazetteer) -> Plan | None:
     """The plan `text` names by (part of) its title: 翻身仗方案 → (002, ""), 防范化解风险阻击仗
     工作方案 → (003, 附件5). A document wins a tie with its copy in another's annex."""
     simplified = to_simplified(text).replace(" ", "")
@@ -98,12 +97,12 @@ def named_plan(text: str, plans: Sequence[tuple[str, str, str, str]]) -> Plan | 
     bare = TITLE_MARKS.sub("", simplified)
     # The words right before 方案 are the plan's name: "六仗总体方案的安全生产目标" names 003, not 002.
     names = [bare[max(0, m.start() - 14):m.start()] for m in re.finditer("方案|表", bare)]
-    regions = regions_in(text)
+    regions = gazetteer.regions_in(text)
     scored = []
     for order, (doc_id, annex, title, region) in enumerate(plans):
         if regions and region not in regions:
             continue  # 沅江的安全守底方案 is 001, though 000 has the same title words
-        key = TITLE_MARKS.sub("", REGION_PREFIX.sub("", to_simplified(title)))
+        key = TITLE_MARKS.sub("", to_simplified(title).removeprefix(region))
         if quoted and not any(longest_common_substring(TITLE_MARKS.sub("", q), key) >= len(key) - 2 for q in quoted):
             continue  # 《…》 names some other document, one the corpus only mentions
         named = max((n for name in names for n in range(len(name), 1, -1) if name[-n:] in key), default=0)
@@ -117,10 +116,10 @@ def named_plan(text: str, plans: Sequence[tuple[str, str, str, str]]) -> Plan | 
     return best[3] if best and (best[0] >= 2 or best[1] > 3) else None
 
 
-def compared_plans(text: str, plans: Sequence[tuple[str, str, str, str]]) -> list[Plan]:
+def compared_plans(text: str, plans: Sequence[tuple[str, str, str, str]], gazetteer: Gazetteer) -> list[Plan]:
     """Two or more plans a question sets side by side ("六仗总体方案的目标和翻身仗方案的目标")."""
     parts = COMPARED_SPLIT.split(to_simplified(text))
-    named = [named_plan(part, plans) for part in parts if PLAN_WORD.search(part)]
+    named = [named_plan(part, plans, gazetteer) for part in parts if PLAN_WORD.search(part)]
     return list(dict.fromkeys(p for p in named if p))
 
 
@@ -172,9 +171,9 @@ class Query:
         return self.plan is not None
 
 
-def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_names: Sequence[str],
+def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_names: Sequence[str], gazetteer: Gazetteer,
                 content_tokens: Callable[[str], list[str]]) -> Query:
-    """Parse `text` against the corpus: its plans (Store.plans), its unit names and its vocabulary."""
+    """Parse `text` against the corpus: its plans (Store.plans), unit names, places and vocabulary."""
     simplified = to_simplified(text)
     counted = COUNTED.search(simplified)
     unit_count = UNIT_COUNT.search(simplified)
@@ -186,8 +185,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     return Query(
         text=text, simplified=simplified, language="zh" if CJK.search(text) else "en",
         asked=intent(text), asked_besides_metadata=intent(METADATA.sub("", text)),
-        regions=tuple(regions_in(text)), tokens=tuple(content_tokens(text)),
-        plan=named_plan(text, plans), compared_plans=tuple(compared_plans(text, plans)),
+        regions=tuple(gazetteer.regions_in(text)), tokens=tuple(content_tokens(text)),
+        plan=named_plan(text, plans, gazetteer), compared_plans=tuple(compared_plans(text, plans, gazetteer)),
         counted=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]), counted["noun"] or "")
         if counted else None,
         unit_count_role=(unit_count["role"] or "") if unit_count else None,

@@ -16,7 +16,6 @@ import numpy as np
 
 from rag import config
 from rag.clean import to_simplified
-from rag.gazetteer import regions_in
 from rag.glossary import chinese_terms
 from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
 from rag.lexicon import Lexicon
@@ -64,7 +63,7 @@ class Retriever:
             self.clauses: list[dict] = json.loads((folder / "clauses.json").read_text(encoding="utf-8"))
             load_user_words((folder / "user_words.txt").read_text(encoding="utf-8").split("\n"))
             self.bm25 = bm25s.BM25.load(str(folder / "bm25"))
-            self.lexicon = Lexicon(json.loads((folder / "df.json").read_text(encoding="utf-8")), len(self.clauses))
+            frequency = json.loads((folder / "df.json").read_text(encoding="utf-8"))
             self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         except Exception as exc:  # any damage to the files means the same thing to the user
             raise IndexUnavailable(f"索引已损坏（{folder}: {exc}）。请运行：rag ingest --force") from None
@@ -87,6 +86,7 @@ class Retriever:
         self.has_units = np.array([bool(c["lead_units"] or c["cooperating_units"] or c["responsible_units"])
                                    for c in self.clauses])
         self.store = Store(self.clauses)
+        self.lexicon = Lexicon(frequency, len(self.clauses), self.store.gazetteer)
 
     def rerank(self, question: str, scores: dict[int, float]) -> None:
         """Order the fused candidates by a cross-encoder's scores (when RAG_RERANKER names one).
@@ -136,13 +136,14 @@ class Retriever:
                doc_id: str | list[str] | None = None, kind: str | list[str] | None = None) -> list[Hit]:
         """The k best clauses for a question, best first."""
         simplified = to_simplified(question)
-        regions = [region] if isinstance(region, str) else list(region or []) or regions_in(question)
+        regions = [region] if isinstance(region, str) else list(region or []) or self.store.gazetteer.regions_in(question)
         doc_ids = [doc_id] if isinstance(doc_id, str) else list(doc_id or [])
         kinds = [kind] if isinstance(kind, str) else list(kind or [])
         mask = self.allowed(regions, doc_ids, kinds)
         if not mask.any():
             return []
-        expanded = " ".join([simplified, *chinese_terms(question)])  # English gains its Chinese terms: Daoxian County → 道县
+        # English gains its Chinese terms and place names: Daoxian County → 道县
+        expanded = " ".join([simplified, *chinese_terms(question), *self.store.gazetteer.places_in_english(question)])
         dense = self.dense_ranking(simplified, mask)
         lexical = self.lexical_ranking(expanded, mask)
         scores: dict[int, float] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from rag.clean import to_simplified
-from rag.gazetteer import PLACE_TITLE
+from rag.gazetteer import PLACE_TITLE, Gazetteer
 from rag.sections import build_sections
 from rag.units import normalize_unit
 
@@ -34,6 +34,7 @@ class Store:
             title = to_simplified(clause["title"])
             if clause["path"].endswith(clause["title"]) and PLACE_TITLE.fullmatch(title):
                 self.place_rows.setdefault(title, []).append(i)
+        self.gazetteer = Gazetteer(clauses, self.place_rows)
         self.documents: dict[str, dict] = {}
         for c in clauses:
             self.documents.setdefault(c["doc_id"], {"title": c["doc_title"], "region": c["region"], "kind": c["kind"],

@@ -68,3 +68,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.split(".")[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def parsed_corpus(documents):
+    """Clause records as the index stores them, their BM25 texts, and the Store over them: no model."""
+    from rag.index import clause_records, load_user_words, user_words
+    from rag.store import Store
+
+    records, _, lexical = clause_records(list(documents.values()))
+    load_user_words(user_words(records))
+    return records, lexical, Store(records)

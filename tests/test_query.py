@@ -9,15 +9,12 @@ import bm25s
 import numpy as np
 import pytest
 
-from rag import config
 from rag.answer.base import Composed, Refusal
 from rag.answer.route import Router
-from rag.index import clause_records, document_frequency, load_user_words, tokenize, user_words
+from rag.index import document_frequency, tokenize
 from rag.lexicon import Lexicon
-from rag.load import load_corpus
 from rag.query import intent, named_plan, parse_query
 from rag.retrieve import Hit
-from rag.store import Store
 
 
 class LexicalSearch:
@@ -45,20 +42,16 @@ class LexicalSearch:
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    documents, problems = load_corpus(config.corpus_dir())
-    assert not problems
-    records, _, lexical = clause_records(documents)
-    load_user_words(user_words(records))
-    store = Store(records)
-    lexicon = Lexicon(document_frequency([tokenize(t) or ["∅"] for t in lexical]), len(records))
+def corpus(parsed_corpus):
+    records, lexical, store = parsed_corpus
+    lexicon = Lexicon(document_frequency([tokenize(t) or ["∅"] for t in lexical]), len(records), store.gazetteer)
     return store, lexicon, LexicalSearch(records, lexical)
 
 
 @pytest.fixture(scope="module")
 def parse(corpus):
     store, lexicon, _ = corpus
-    return lambda text: parse_query(text, store.plans, store.unit_names, lexicon.content_tokens)
+    return lambda text: parse_query(text, store.plans, store.unit_names, store.gazetteer, lexicon.content_tokens)
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +92,11 @@ def test_a_unit_and_its_role(parse):
 
 def test_plans_named_by_part_of_their_title(corpus, parse):
     store = corpus[0]
-    assert named_plan("翻身仗方案里燃气整治谁牵头", store.plans) == ("pj-fanshen", "")
-    assert named_plan("沅江的安全守底方案", store.plans) == ("yj-shoudi", "")
-    assert named_plan("防范化解风险阻击仗工作方案有哪些任务", store.plans) == ("pj-liuzhang", "附件5")
-    assert named_plan("燃气整治谁牵头", store.plans) is None
+    named = lambda text: named_plan(text, store.plans, store.gazetteer)  # noqa: E731
+    assert named("翻身仗方案里燃气整治谁牵头") == ("pj-fanshen", "")
+    assert named("沅江的安全守底方案") == ("yj-shoudi", "")
+    assert named("防范化解风险阻击仗工作方案有哪些任务") == ("pj-liuzhang", "附件5")
+    assert named("燃气整治谁牵头") is None
     assert parse("六仗总体方案的目标和翻身仗方案的目标有什么不同？").compared_plans == (("pj-liuzhang", ""), ("pj-fanshen", ""))
 
 

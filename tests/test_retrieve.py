@@ -1,7 +1,6 @@
 """Retrieval on the real corpus, with real embeddings, offline."""
 import os
 
-from rag.gazetteer import regions_in
 
 
 def paths(hits):
@@ -49,13 +48,6 @@ def test_exact_numbers_and_names_are_found(retriever):
     assert any("李适时" in h.clause["text"] for h in hits)
     hits = retriever.search("平江森林火灾受害率控制在多少", k=5)
     assert any("0.9%" in h.clause["text"] for h in hits)
-
-
-def test_regions_in_question():
-    assert regions_in("平江和沅江的受污染耕地安全利用率") == ["平江县", "沅江市"]
-    assert regions_in("How about Yuanjiang?") == ["沅江市"]
-    assert regions_in("冷水滩区专班") == ["永州市"]
-    assert regions_in("长沙市的方案") == []
 
 
 def test_configured_reranker_orders_the_candidates(index_home, tmp_path, monkeypatch):

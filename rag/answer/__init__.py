@@ -37,7 +37,8 @@ class Assistant:
 
     def parse(self, question: str) -> Query:
         """The question as every stage reads it, against this corpus."""
-        return parse_query(question, self.store.plans, self.store.unit_names, self.retriever.lexicon.content_tokens)
+        return parse_query(question, self.store.plans, self.store.unit_names, self.store.gazetteer,
+                           self.retriever.lexicon.content_tokens)
 
     def cited_text(self, doc_id: str, path: str) -> str | None:
         return self.store.cited_text(doc_id, path)

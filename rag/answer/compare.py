@@ -11,7 +11,6 @@ from rag.answer.base import Asked, Composed
 from rag.answer.quote import citation, fragment, has_figure, quote
 from rag.answer.types import Citation
 from rag.clean import longest_common_substring, to_simplified
-from rag.gazetteer import without_places
 from rag.glossary import chinese_terms
 from rag.query import CJK, TITLE_MARKS, Plan
 from rag.retrieve import Hit
@@ -26,7 +25,7 @@ def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = N
     on the topic gets 未规定."""
     query, store, k = asked.query, asked.store, asked.k
     tokens = list(query.tokens)
-    topic = without_places(query.simplified)
+    topic = store.gazetteer.without_places(query.simplified)
     chinese = query.chinese_tokens
     citations: list[Citation] = []
     cells, per_side = [], []

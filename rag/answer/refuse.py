@@ -12,8 +12,7 @@ import re
 from rag.answer.base import Asked
 from rag.answer.quote import has_figure, has_time, spans
 from rag.clean import to_simplified
-from rag.gazetteer import PLACE_NAMES, REGION_NAMES, places_named
-from rag.glossary import PLACES
+from rag.gazetteer import places_named
 from rag.query import Query
 from rag.retrieve import Hit
 from rag.store import Store
@@ -29,18 +28,11 @@ INJECTION = re.compile(
 ACTUAL_RESULT = re.compile(r"实际|實際|actual|发生了|發生了|达到了多少|達到了多少|完成了多少|完成了几|happened|occurred|目前.*价",
                            re.IGNORECASE)
 PERSONAL = re.compile(r"手机|手機|(?<!电视)电话|(?<!電視)電話|号码|號碼|住址|邮箱|phone|mobile|e-?mail|address", re.IGNORECASE)
-# "宁远县安全守底行动实施方案定了哪些目标": a county's own plan, which the corpus only reports on.
-COUNTY_PLAN = re.compile(r"(?P<place>(?:冷水滩|零陵|祁阳|东安|双牌|道|江华|江永|宁远|新田|蓝山)(?:县|区|市)|(?:金洞|回龙圩)管理区|永州经开区)"
-                         r"[^，,。？?]{0,12}方案")
 PLAN_CONTENT = re.compile(r"目标|任务|措施|要求|规定|内容|牵头|负责|指标")
 PLAN_STATUS = re.compile(r"进展|进度|制定|印发|审定|签发|提交|到哪|状态|情况|专班")
-# "What targets does Qiyang's own plan set?": the English form of a county-plan question.
-ENGLISH_COUNTY_PLAN = re.compile(
-    rf"\b(?P<place>{'|'.join(p for p, c in PLACES.items() if c in REGION_NAMES['永州市'] and c != '永州')})\b[^.?!]{{0,60}}\bplan\b",
-    re.IGNORECASE)
 PLAN_CONTENT_EN = re.compile(r"target|task|goal|measure|requirement|content|lead|responsib|indicator", re.IGNORECASE)
 PLAN_STATUS_EN = re.compile(r"progress|status|issued|draft|submitted|approv|stage|task force|set up", re.IGNORECASE)
-# "益阳市的安全守底行动工作专班": a place's own plan; the corpus has plans of 平江, 沅江 and 永州 only.
+# "益阳市的安全守底行动工作专班": a place's own plan, where the corpus has no plan of that place.
 OWNED_PLAN = r"(?:省|市|县)?的?[^，,。？?]{0,12}(?:方案|专班|专报)"
 PINYIN_WORD = re.compile(
     r"\b([A-Z](?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ua|uo|ia|ie|iu|ui|ue|er|a|o|e|i|u)){2,3})\b")
@@ -66,7 +58,7 @@ def unknown_places(query: Query, store: Store) -> list[str]:
     # "Shenzhen City"), not any capitalised word ("Management Area", "Tianyue Investment Group").
     placed = {m["before"] or m["word"] for m in PLACE_IN_ENGLISH.finditer(query.text)}
     for word in (w for w in PINYIN_WORD.findall(query.text) if w not in names and w in placed):
-        known = PLACES.get(word.lower())
+        known = store.gazetteer.place_in_pinyin(word)
         if known is None or known not in store.corpus_text:
             unknown.append(word)
     return unknown
@@ -79,14 +71,19 @@ def other_places_plan(query: Query) -> str | None:
 
 
 def county_plan_asked(query: Query, store: Store) -> str | None:
-    """The 永州 county whose own plan's content a question asks for, in Chinese or English."""
-    found = COUNTY_PLAN.search(query.simplified)
+    """A place the corpus only reports on (a newsletter's county row) whose own plan's content a
+    question asks for ("宁远县安全守底行动实施方案定了哪些目标", "What targets does Qiyang's plan set?")."""
+    gazetteer = store.gazetteer
+    if not gazetteer.reported:
+        return None
+    found = re.search(rf"(?P<place>{gazetteer.reported_pattern})[^，,。？?]{{0,12}}方案", query.simplified)
     if found and PLAN_CONTENT.search(query.simplified) and not PLAN_STATUS.search(query.simplified):
         return found["place"]
-    english = ENGLISH_COUNTY_PLAN.search(query.text)
-    if english and PLAN_CONTENT_EN.search(query.text) and not PLAN_STATUS_EN.search(query.text):
-        name = PLACES[english["place"].lower()]
-        return next((t for t in store.place_rows if t.startswith(name)), name)  # 蓝山 → 蓝山县
+    if PLAN_CONTENT_EN.search(query.text) and not PLAN_STATUS_EN.search(query.text):
+        for word in re.findall(r"[A-Za-z]+", query.text):
+            place = gazetteer.reported_place(gazetteer.pinyin.get(word.lower(), ""))
+            if place and re.search(rf"\b{word}\b[^.?!]{{0,60}}\bplan\b", query.text, re.IGNORECASE):
+                return place  # Lanshan → 蓝山县
     return None
 
 
@@ -98,7 +95,7 @@ def out_of_scope(query: Query, store: Store) -> str | None:
         return "方案文本不包含任何人员的联系方式等个人信息。"
     places = unknown_places(query, store)
     if places:
-        return f"语料只包含平江县、沅江市和永州市的方案，没有涉及“{'、'.join(places)}”的内容。"
+        return f"语料只包含{store.gazetteer.regions_text}的方案，没有涉及“{'、'.join(places)}”的内容。"
     years = [y for y in query.years if y not in store.corpus_text]
     if years:
         return f"语料中的方案没有涉及{'、'.join(years)}年的内容。"
@@ -109,10 +106,11 @@ def out_of_scope(query: Query, store: Store) -> str | None:
         return "方案只规定目标和任务，没有记载实际完成情况、统计结果或现状数据。"
     county = county_plan_asked(query, store)
     if county:
-        return f"语料没有收录{county}的方案文本，只有永州专报对其进展的报道（例如问：{county}的方案进展到哪一步了？）。"
+        report = store.gazetteer.reported[store.gazetteer.reported_place(county) or county]
+        return f"语料没有收录{county}的方案文本，只有《{report}》对其进展的报道（例如问：{county}的方案进展到哪一步了？）。"
     owner = other_places_plan(query)
     if owner and not query.regions:
-        return f"语料只有平江县、沅江市和永州市的方案，没有{owner}的方案或专班。"
+        return f"语料只有{store.gazetteer.regions_text}的方案，没有{owner}的方案或专班。"
     return None
 
 
@@ -138,7 +136,7 @@ def unanswered(asked: Asked) -> str | None:
     if unit and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
                         and asked.clause_coverage(chinese, h.clause) >= 0.5 for h in hits[:3]):
         return f"检索到的条款没有写出以“{unit.strip('[]')[0]}”计的数字。"
-    named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in PLACE_NAMES)
+    named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
         return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
     if max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
