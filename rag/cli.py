@@ -247,9 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands whose output is piped (`rag ask … | head`) end quietly on a closed pipe. Never the
+# server: with SIGPIPE at its default, one browser closing a connection mid-download killed it.
+PIPED_COMMANDS = ("parse", "ask", "eval")
+
+
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `rag ask … | head` ends quietly
     args = build_parser().parse_args(argv)
+    if args.command in PIPED_COMMANDS:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return args.func(args)
     except UsageError as exc:
