@@ -8,6 +8,7 @@ import sys
 
 from rag import config
 from rag.load import ManifestError, load_corpus
+from rag.lock import IngestBusy, write_failure
 from rag.parse import Clause, parse_document
 
 
@@ -60,9 +61,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         report = ingest(force=args.force, progress=sys.stderr.isatty())
-    except ManifestError as exc:
+    except (ManifestError, IngestBusy) as exc:
         print(f"错误: {exc}；原索引保持不变。", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"错误: {write_failure(exc)}", file=sys.stderr)
+        return 1
     for problem in report.problems:
         print(f"{'错误' if problem.fatal else '注意'}: {problem.source}: {problem.message}", file=sys.stderr)
     if report.status == "failed":
