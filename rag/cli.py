@@ -9,6 +9,7 @@ import sys
 from rag import config
 from rag.load import ManifestError, load_corpus
 from rag.lock import IngestBusy, write_failure
+from rag.textin import MAX_QUESTION, normalize_question
 from rag.parse import Clause, parse_document
 
 
@@ -119,7 +120,9 @@ def _llm_backend(choice: str | None):
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answer import Assistant
 
-    question = " ".join(args.question).strip()
+    question, notice = normalize_question(" ".join(args.question), MAX_QUESTION)
+    if notice:
+        print(f"注意: {notice}", file=sys.stderr)
     if not question:
         print("错误: 问题为空。请输入要查询的问题。", file=sys.stderr)
         return 2
