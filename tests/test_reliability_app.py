@@ -1,4 +1,4 @@
-"""The running app survives what browsers and strangers do to it (issue 15, item 1).
+"""The running app survives what browsers and strangers do to it (issue 15, items 1, 7, 8).
 
 Every test talks to a real `python app.py` over real sockets.
 """
@@ -7,13 +7,17 @@ import http.client
 import re
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from apphelpers import app_process
+from rag import config
+
+from apphelpers import app_env, app_process, free_port
 
 ASSET = re.compile(r"""(?:src|href)=["']([^"']+?\.js)["']""")
 
@@ -74,3 +78,102 @@ def test_clients_closing_mid_download_do_not_kill_the_server(app):
     with open(f"/proc/{process.pid}/status", encoding="ascii") as proc:
         ignored = int(next(line for line in proc if line.startswith("SigIgn:")).split()[1], 16)
     assert ignored & (1 << (signal.SIGPIPE - 1)), "SIGPIPE must stay ignored in the server"
+
+
+def upload(url: str, size: int) -> int:
+    parts = urlsplit(url)
+    boundary = "----reliability-test"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
+            f"Content-Type: text/plain\r\n\r\n").encode() + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request("POST", "/gradio_api/upload", body=body,
+                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (ConnectionResetError, BrokenPipeError):
+        return 413  # the server refused and closed before the whole body was sent
+    finally:
+        connection.close()
+
+
+def test_anonymous_large_upload_is_refused(app):
+    process, url = app
+    assert upload(url, 2 * 1024 * 1024) >= 400
+    assert process.poll() is None
+    assert upload(url, 10_000) == 200  # small files (the API's own uploads) still work
+
+
+def test_busy_port_gives_a_clear_message(index_home):
+    port = free_port()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        result = subprocess.run([sys.executable, "app.py", "--port", str(port)], cwd=config.PROJECT_ROOT,
+                                env=app_env(), capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert f"端口 {port} 已被占用" in output and "Traceback" not in output
+
+
+def test_api_question_with_a_lone_surrogate_is_answered(app):
+    """JSON may carry "\\ud800" (gradio_client cannot even send it, so this is raw HTTP); the
+    answer used to fail to encode (issue 15, item 5)."""
+    import json
+
+    _, url = app
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    body = json.dumps({"data": ["平江\ud800县燃气整治由谁牵头？"]})  # ASCII, the surrogate as an escape
+    connection.request("POST", "/gradio_api/call/ask", body=body, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    assert response.status == 200
+    event = json.loads(response.read())["event_id"]
+    connection.request("GET", f"/gradio_api/call/ask/{event}")
+    stream = connection.getresponse().read().decode("utf-8")
+    connection.close()
+    assert "event: complete" in stream, stream
+    reply = json.loads(stream.split("event: complete\ndata: ", 1)[1].splitlines()[0])[0]
+    assert "无法识别的字符" in reply and "城管局" in reply
+
+
+def test_unexpected_errors_reach_web_users_as_one_chinese_sentence(tmp_path):
+    """A real Gradio server with show_error off, as serve() runs it: the internal message stays in
+    the log, the client gets USER_ERROR (issue 15, item 8)."""
+    import gradio as gr
+    from gradio_client import Client
+
+    from rag.webguard import USER_ERROR, user_safe
+
+    @user_safe
+    def boom(question: str) -> str:
+        raise RuntimeError(f"/srv/secret/index/vectors.npy is corrupt: {question}")
+
+    @user_safe
+    def stream(question: str):
+        yield "部分"
+        raise KeyError("internal-key")
+
+    @user_safe
+    def refusal(question: str) -> str:
+        raise gr.Error("问题为空")  # a message written for users passes unchanged
+
+    with gr.Blocks() as demo:
+        gr.api(boom, api_name="boom")
+        gr.api(stream, api_name="stream")
+        gr.api(refusal, api_name="refusal")
+    demo.queue()
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            show_error=False)
+    try:
+        client = Client(url, verbose=False)
+        for api in ("/boom", "/stream"):
+            with pytest.raises(Exception) as caught:
+                client.predict("燃气", api_name=api)
+            assert USER_ERROR in str(caught.value)
+            assert "secret" not in str(caught.value) and "internal-key" not in str(caught.value)
+        with pytest.raises(Exception, match="问题为空"):
+            client.predict("", api_name="/refusal")
+    finally:
+        demo.close()
