@@ -8,7 +8,7 @@ import sys
 
 from rag import config
 from rag.load import ManifestError, load_corpus
-from rag.lock import IngestBusy, write_failure
+from rag.lock import IngestBusy, is_write_failure, write_failure
 from rag.textin import MAX_QUESTION, normalize_question
 from rag.parse import Clause, parse_document
 
@@ -65,7 +65,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except (ManifestError, IngestBusy) as exc:
         print(f"错误: {exc}；原索引保持不变。", file=sys.stderr)
         return 2
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 - only a failed write is turned into a message
+        if not is_write_failure(exc):
+            raise
         print(f"错误: {write_failure(exc)}", file=sys.stderr)
         return 1
     for problem in report.problems:

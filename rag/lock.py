@@ -66,16 +66,32 @@ def ingest_lock(home: Path, wait: float | None = None, poll: float = 0.2) -> Ite
         handle.close()  # closing the descriptor releases the flock
 
 
-def write_failure(exc: OSError) -> str:
-    """A clear message for an ingest that could not write (disk full, quota, read-only, permissions)."""
+WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES"}
+# Chroma's Rust store reports a failed write as its own exception, with SQLite's words for it.
+WRITE_WORDS = ("disk I/O error", "database or disk is full", "No space left", "File too large", "readonly database")
+
+
+def is_write_failure(exc: BaseException) -> bool:
+    """Whether `exc` means the index could not be written (disk full, quota, read-only, permissions)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in {getattr(errno, name) for name in WRITE_ERRNOS if hasattr(errno, name)}:
+        return True
+    return any(word in str(exc) for word in WRITE_WORDS)
+
+
+def write_failure(exc: BaseException) -> str:
+    """A clear message for an ingest that could not write its files."""
     import errno
 
     reasons = {errno.ENOSPC: "磁盘空间不足 (disk full)", errno.EDQUOT: "磁盘配额已满 (disk quota exceeded)",
                errno.EFBIG: "文件超出大小限制 (file too large)", errno.EROFS: "文件系统只读 (read-only file system)",
                errno.EACCES: "没有写入权限 (permission denied)"}
-    reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
-    where = f"：{exc.filename}" if exc.filename else ""
-    return (f"写入索引失败，{reason}{where}。原索引保持不变；腾出空间或修正权限后重新运行 rag ingest "
+    if isinstance(exc, OSError) and exc.errno in reasons:
+        reason = reasons[exc.errno] + (f"：{exc.filename}" if exc.filename else "")
+    else:
+        reason = "磁盘已满或不可写 (disk full or not writable)"
+    return (f"写入索引失败，{reason}。原索引保持不变；腾出空间或修正权限后重新运行 rag ingest "
             f"(could not write the index; the current index keeps serving)")
 
 

@@ -116,3 +116,21 @@ def test_lock_in_process_times_out_and_is_reentrant_after_release(tmp_path):
         with ingest_lock(tmp_path, wait=0):
             with ingest_lock(tmp_path, wait=0.3):  # a second descriptor in the same process also waits
                 pass
+
+
+def test_ingest_that_cannot_write_says_so_and_keeps_the_old_index(index_home):
+    """A full disk, simulated for the ingest process alone: every file it writes may hold 200 kB."""
+    import resource
+
+    before = os.readlink(index_home / "index")
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--force"], capture_output=True, text=True,
+                            preexec_fn=small_files, timeout=600)
+    assert result.returncode == 1, result.stderr
+    assert "写入索引失败" in result.stderr and "原索引保持不变" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert os.readlink(index_home / "index") == before
+    assert retrieve_gas()["path"] == "二、(二)3"
