@@ -9,8 +9,8 @@ import sys
 from rag import config
 from rag.load import ManifestError, load_corpus
 from rag.lock import IngestBusy, is_write_failure, write_failure
-from rag.textin import MAX_QUESTION, normalize_question
 from rag.parse import Clause, parse_document
+from rag.textin import MAX_QUESTION, normalize_question
 
 
 def _units_line(clause: Clause) -> str:

@@ -362,13 +362,14 @@ def build(assistant: Assistant) -> gr.Blocks:
         @user_safe
         def run_compare(a: str, b: str, subject: str) -> Iterator[tuple]:
             """The comparison table for two regions: the assistant tables any question naming two."""
-            subject, _ = normalize_question(subject, MAX_QUESTION)
+            subject, notice = normalize_question(subject, MAX_QUESTION)
             if not subject or a == b:
                 yield "请选择两个不同的地区并填写主题。", "", []
                 return
             answer = None
             for answer in assistant.stream(f"{a}和{b}{subject}"):
-                yield status_markdown(answer, [Scope(a), Scope(b)]), answer.answer.replace("<", "&lt;"), gr.skip()
+                yield ((f"（{notice}）\n\n" if notice else "") + status_markdown(answer, [Scope(a), Scope(b)]),
+                       answer.answer.replace("<", "&lt;"), gr.skip())
             yield gr.skip(), gr.skip(), [asdict(c) for c in answer.citations]
 
         for trigger in (compare.click, topic.submit):

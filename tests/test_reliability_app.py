@@ -177,3 +177,11 @@ def test_unexpected_errors_reach_web_users_as_one_chinese_sentence(tmp_path):
             client.predict("", api_name="/refusal")
     finally:
         demo.close()
+
+
+def test_api_overlong_question_is_cut_with_a_notice(app):
+    from gradio_client import Client
+
+    _, url = app
+    reply = Client(url, verbose=False).predict("平江县燃气整治由谁牵头？" + "请详细说明。" * 200, api_name="/ask")
+    assert reply.startswith("（问题过长，只按前 500 个字作答）") and "燃气安全专项整治" in reply
