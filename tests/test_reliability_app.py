@@ -185,3 +185,33 @@ def test_api_overlong_question_is_cut_with_a_notice(app):
     _, url = app
     reply = Client(url, verbose=False).predict("平江县燃气整治由谁牵头？" + "请详细说明。" * 200, api_name="/ask")
     assert reply.startswith("（问题过长，只按前 500 个字作答）") and "燃气安全专项整治" in reply
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+def test_markdown_typed_in_the_chat_is_shown_literally(app):
+    """An image in a question made the browser fetch its URL; a link went live (issue 15, item 6)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _, url = app
+    typed = "![x](http://attacker.example/pixel.png) [点我](http://attacker.example/) **粗** 燃气"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox",
+                                             "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+        page = browser.new_page()
+        fetched = []
+        page.on("request", lambda r: fetched.append(r.url) if "attacker.example" in r.url else None)
+        page.goto(url)
+        question = page.locator("#question textarea")
+        question.fill(typed)
+        question.press("Enter")
+        chat = page.locator("#chat")
+        expect(chat).to_contain_text(typed, timeout=30_000)
+        expect(chat).not_to_contain_text("正在查找…", timeout=30_000)
+        assert chat.locator("img[src*='attacker.example']").count() == 0
+        assert chat.locator("a[href*='attacker.example']").count() == 0
+        assert chat.locator("strong", has_text="粗").count() == 0
+        browser.close()
+    assert not fetched, fetched
