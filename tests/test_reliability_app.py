@@ -105,6 +105,15 @@ def test_anonymous_large_upload_is_refused(app):
     assert upload(url, 10_000) == 200  # small files (the API's own uploads) still work
 
 
+def test_served_config_hides_errors_and_limits_uploads(app):
+    import json
+
+    _, url = app
+    status, body = get(url, "/config")
+    config_ = json.loads(body)
+    assert status == 200 and config_["show_error"] is False and config_["max_file_size"] == 1024 * 1024
+
+
 def test_busy_port_gives_a_clear_message(index_home):
     port = free_port()
     with socket.socket() as holder:
