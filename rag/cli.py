@@ -8,7 +8,9 @@ import sys
 
 from rag import config
 from rag.load import ManifestError, load_corpus
+from rag.lock import IngestBusy, is_write_failure, write_failure
 from rag.parse import Clause, parse_document
+from rag.textin import MAX_QUESTION, normalize_question
 
 
 def _units_line(clause: Clause) -> str:
@@ -60,9 +62,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         report = ingest(force=args.force, progress=sys.stderr.isatty())
-    except ManifestError as exc:
+    except (ManifestError, IngestBusy) as exc:
         print(f"错误: {exc}；原索引保持不变。", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - only a failed write is turned into a message
+        if not is_write_failure(exc):
+            raise
+        print(f"错误: {write_failure(exc)}", file=sys.stderr)
+        return 1
     for problem in report.problems:
         print(f"{'错误' if problem.fatal else '注意'}: {problem.source}: {problem.message}", file=sys.stderr)
     if report.status == "failed":
@@ -116,7 +123,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answer import Assistant
     from rag.chat import Chat
 
-    question = " ".join(args.question).strip()
+    question, notice = normalize_question(" ".join(args.question), MAX_QUESTION)
+    if notice:
+        print(f"注意: {notice}", file=sys.stderr)
     if not question:
         print("错误: 问题为空。请输入要查询的问题。", file=sys.stderr)
         return 2
@@ -253,9 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands whose output is piped (`rag ask … | head`) end quietly on a closed pipe. Never the
+# server: with SIGPIPE at its default, one browser closing a connection mid-download killed it.
+PIPED_COMMANDS = ("parse", "ask", "eval")
+
+
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `rag ask … | head` ends quietly
     args = build_parser().parse_args(argv)
+    if args.command in PIPED_COMMANDS:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return args.func(args)
     except UsageError as exc:

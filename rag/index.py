@@ -23,6 +23,7 @@ import numpy as np
 
 from rag import config
 from rag.load import Document, Problem, load_corpus
+from rag.lock import exclusive_ingest
 from rag.parse import Clause, parse_document
 from rag.units import normalize_unit
 
@@ -233,6 +234,7 @@ def _switch(home: Path, built: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+@exclusive_ingest  # one ingest at a time per RAG_HOME (rag/lock.py)
 def ingest(force: bool = False, progress: bool = True, home: Path | None = None) -> IngestReport:
     """Build the index when the corpus or the model changed (or when forced)."""
     from rag.models import encoder_name, load_encoder

@@ -79,8 +79,12 @@ def _document(entry: dict, corpus: Path) -> tuple[Document | None, Problem | Non
     missing = [key for key in REQUIRED_KEYS if not entry.get(key)]
     if missing:
         return None, Problem(source, f"清单条目缺少字段 (manifest entry lacks): {', '.join(missing)}")
+    path = (corpus / source).resolve()
+    if not path.is_relative_to(corpus.resolve()):
+        return None, Problem(source, f"文档 {entry['id']} 的 source 指向语料文件夹之外，已拒绝读取 "
+                                     f"(source must be a file inside the corpus folder)")
     try:
-        raw = (corpus / source).read_bytes()
+        raw = path.read_bytes()
     except OSError as exc:
         return None, Problem(source, f"无法读取文件 (cannot read file): {exc.strerror or exc}")
     if not raw.strip():
@@ -102,10 +106,17 @@ def _document(entry: dict, corpus: Path) -> tuple[Document | None, Problem | Non
 
 def load_corpus(corpus: Path, doc_id: str | None = None) -> tuple[list[Document], list[Problem]]:
     """All documents of the manifest (or only `doc_id`), and the problems met on the way."""
-    documents, problems = [], []
+    documents, problems, seen = [], [], {}
     for entry in read_manifest(corpus):
         if doc_id and entry.get("id") != doc_id:
             continue
+        key = str(entry.get("id") or "")
+        if key and key in seen:
+            problems.append(Problem(str(entry.get("source", "?")),
+                                    f"文档 id {key} 重复，已被 {seen[key]} 使用；每个文档的 id 必须唯一 (duplicate document id)"))
+            continue
+        if key:
+            seen[key] = str(entry.get("source", "?"))
         document, problem = _document(entry, corpus)
         if document:
             documents.append(document)

@@ -28,7 +28,9 @@ from rag.answer import Answer, Assistant  # noqa: E402
 from rag.chat import Chat  # noqa: E402
 from rag.clean import to_simplified  # noqa: E402
 from rag.llm_backends import LLMBackend, load_backend  # noqa: E402
+from rag.textin import MAX_QUESTION, markdown_literal, normalize_question  # noqa: E402
 from rag.ui_html import CSS, Corpus, citation_card  # noqa: E402
+from rag.webguard import MAX_FILE_SIZE, QUEUE_MAX, launch_problem, port_problem, user_safe  # noqa: E402
 
 EXAMPLES = ("平江县燃气整治由谁牵头？", "平江和沅江的受污染耕地安全利用率目标各是多少？", "永州市安全守底行动专班的召集人是谁？")
 REGIONS = ("平江县", "沅江市", "永州市")
@@ -232,15 +234,16 @@ def build(chat: Chat) -> gr.Blocks:
                 gr.Markdown(f"#### 索引\n{len(corpus.clauses)} 条条款，{len(corpus.documents)} 个文档；嵌入模型 "
                             f"`{info['model']}`；建立于 {info['built_at']}。")
 
+        @user_safe
         def respond(text: str, history: list[dict], regions: list[str], doc_ids: list[str]) -> Iterator[tuple]:
             """Stream the answer into the chat; the citations and the mode follow with the final text."""
-            text = (text or "").strip()
+            text, notice = normalize_question(text, MAX_QUESTION)
             if not text:
                 yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
             searches = scopes(regions, doc_ids, titles)
-            # The question is shown as typed: escaped, so markup in it is text, never HTML.
-            history = [*history, {"role": "user", "content": html.escape(text)},
+            # The question is shown as typed: escaped, so HTML or Markdown in it is text, never markup.
+            history = [*history, {"role": "user", "content": markdown_literal(text + (f"\n（{notice}）" if notice else ""))},
                        {"role": "assistant", "content": "正在查找…"}]
             yield history, "", "正在查找…", gr.skip()
             answer = None
@@ -257,15 +260,17 @@ def build(chat: Chat) -> gr.Blocks:
             button.click(partial(str, example), outputs=question, api_visibility="private").then(
                 respond, chat_inputs, chat_outputs, api_visibility="private")
 
+        @user_safe
         def run_compare(a: str, b: str, subject: str) -> Iterator[tuple]:
             """The comparison table for the two regions picked, in the order picked."""
-            subject = (subject or "").strip()
+            subject, notice = normalize_question(subject, MAX_QUESTION)
             if not subject or a == b:
                 yield "请选择两个不同的地区并填写主题。", "", []
                 return
             answer = None
             for answer in chat.stream_compare([a, b], subject):
-                yield status_markdown(answer, [Scope(a), Scope(b)]), answer.answer.replace("<", "&lt;"), gr.skip()
+                yield ((f"（{notice}）\n\n" if notice else "") + status_markdown(answer, [Scope(a), Scope(b)]),
+                       answer.answer.replace("<", "&lt;"), gr.skip())
             yield gr.skip(), gr.skip(), [asdict(c) for c in answer.citations]
 
         for trigger in (compare.click, topic.submit):
@@ -290,9 +295,11 @@ def build(chat: Chat) -> gr.Blocks:
             None, js=SCROLL_TO_CLAUSE)
         search.submit(run_search, [search, doc_pick], browser_outputs, api_visibility="private")
 
+        @user_safe
         def ask_api(question: str) -> str:
             """Answer one question: Markdown with the cited clauses, for gradio_client scripts and the eval."""
-            return api_markdown(chat.final(question))
+            question, notice = normalize_question(question, MAX_QUESTION)
+            return (f"（{notice}）\n\n" if notice else "") + api_markdown(chat.final(question))
 
         gr.api(ask_api, api_name="ask")
     return demo
@@ -323,17 +330,24 @@ def load_chat(llm: LLMBackend | None = None) -> Chat:
 def serve(host: str = "127.0.0.1", port: int = 7860) -> int:
     """Load everything, open the port, print the ready line with the URL, and serve until stopped."""
     from rag.index import IndexUnavailable
+    from rag.lock import IngestBusy
 
     try:
         auth = parse_auth(os.environ.get("RAG_AUTH"))
+        if problem := port_problem(host, port):  # before the slow loading, so the user is told at once
+            raise ValueError(problem)
         chat = load_chat(load_backend())
-    except (ValueError, IndexUnavailable) as exc:
+    except (ValueError, IndexUnavailable, IngestBusy) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
     demo = build(chat)
-    demo.queue(default_concurrency_limit=CONCURRENCY)
-    _, url, _ = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True,
-                            show_error=True, footer_links=["api"], css=CSS)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
+    try:
+        _, url, _ = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True,
+                                show_error=False, max_file_size=MAX_FILE_SIZE, footer_links=["api"], css=CSS)
+    except OSError as exc:  # the port was taken while the models loaded
+        print(f"错误: {launch_problem(host, port, exc)}", file=sys.stderr)
+        return 2
     print(f"方案助手已就绪：{url.rstrip('/')}（启动用时 {time.perf_counter() - STARTED:.1f} 秒）", flush=True)
     demo.block_thread()
     return 0

@@ -50,6 +50,10 @@ def index_home(tmp_path_factory):
     from rag.index import ingest
 
     home = tmp_path_factory.mktemp("rag-home")
+    if seed := os.environ.get("RAG_TEST_EMBED_CACHE"):  # a folder of embeddings-*.npz: skips the 2-minute embedding
+        import shutil
+
+        shutil.copytree(seed, home / "cache")
     os.environ.setdefault("RAG_MODEL_CACHE", str(config.model_cache()))
     os.environ["RAG_HOME"] = str(home)
     report = ingest(progress=False)

@@ -4,64 +4,21 @@ The server runs against the session's test index (`index_home`), so these tests 
 what `make run` serves. The browser test uses Debian's Chromium (the Makefile installs it);
 Playwright's own browser download is never used, because there is no internet.
 """
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from rag import config
 from rag.answer import Answer, Citation
+
+from apphelpers import ARTIFACTS, running_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run"]
-ARTIFACTS = config.PROJECT_ROOT / "test-artifacts"
-READY = re.compile(r"已就绪：(http://\S+?)（")
 GAS = "平江县燃气整治由谁牵头？"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_app(log_name: str, **settings: str) -> Iterator[str]:
-    """`python app.py` on a free port, started as a user would; yields its URL once it prints the
-    ready line, and stops it by its PID afterwards."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / log_name
-    # No login or LLM from the developer's shell unless a test asks: the checks expect grounded answers.
-    env = {k: v for k, v in os.environ.items() if k != "RAG_AUTH" and not k.startswith("RAG_LLM")}
-    with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(free_port())], cwd=config.PROJECT_ROOT,
-                                   env={**env, **settings, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 300
-            while not (ready := READY.search(log_path.read_text(encoding="utf-8"))):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"app did not start (exit {process.poll()}):\n{log_path.read_text(encoding='utf-8')}")
-                time.sleep(0.5)
-            yield ready[1]
-        finally:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
 
 
 @pytest.fixture(scope="module")

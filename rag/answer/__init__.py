@@ -21,10 +21,9 @@ from rag.answer.types import Answer, Citation, Route
 from rag.query import Query, parse_query
 from rag.retrieve import Hit, Retriever
 from rag.store import Store
+from rag.textin import MAX_QUESTION, normalize_question
 
-MAX_QUESTION = 500
-
-__all__ = ["Answer", "Assistant", "Citation", "Route"]
+__all__ = ["MAX_QUESTION", "Answer", "Assistant", "Citation", "Route"]
 
 
 class Assistant:
@@ -46,7 +45,7 @@ class Assistant:
     def ask(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Answer:
         """Answer one question from the corpus, or refuse and say why."""
         started = time.perf_counter()
-        question = (question or "").strip()
+        question, _ = normalize_question(question, limit=len(question or ""))  # the length is judged below
         if not question:
             return Answer(question, "请输入问题，例如：平江县燃气整治由谁牵头？", True, notice="问题为空",
                           route=_route(Route("empty", "问题为空")))
