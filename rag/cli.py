@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="+", help="问题")
     ask.add_argument("--retrieve-only", action="store_true", help="只列出检索到的条款")
     ask.add_argument("--json", action="store_true", help="输出 JSON")
-    ask.add_argument("--region", help="只在该地区的方案中查找（平江县/沅江市/永州市）")
+    ask.add_argument("--region", help="只在该地区的方案中查找（manifest 中文档的 region）")
     ask.add_argument("--doc", help="只在该文档中查找（文档 id）")
     ask.add_argument("-k", type=int, default=5, help="返回条款数")
     ask.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型在同一批条款上作答（默认取 RAG_LLM）")

@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.clean import to_simplified
 
 # Administrative suffixes a short form drops (长沙市 → 长沙, 平江县 → 平江, 金洞管理区 → 金洞).
-SUFFIX = re.compile(r"(?:特别行政区|自治州|自治县|自治旗|管理区|地区|新区|林区|省|市|县|区|盟|旗)$")
+SUFFIX = re.compile(r"(?:特别行政区|自治州|自治县|自治旗|管理区|经开区|经济开发区|高新区|开发区|地区|新区|林区|省|市|县|区|盟|旗)$")
 # A clause titled by a place (【县市区动态】宁远县) is that place's row.
 PLACE_TITLE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:县|区|市)")
 NAME_TAGS = {"ns", "nr", "nrt", "nz", "nt", "s"}  # jieba's tags for names (of places, people, things) and places
@@ -119,20 +119,39 @@ def china_places() -> dict[str, str]:
     full name only.
     """
     common = _common_words()
+    names: dict[str, str] = {}
+    for name, code in _divisions():
+        names[name] = name
+        short = SUFFIX.sub("", name)
+        prefecture = code[4:] == "0" * (len(code) - 4)
+        if len(short) >= 2 and short != name and (prefecture or name.endswith("县")) and short not in common:
+            names.setdefault(short, name)
+    return names
+
+
+@lru_cache(maxsize=1)
+def _divisions() -> list[tuple[str, str]]:
+    """(name, adcode) of every administrative division in cpca's table, grouping rows left out."""
     spec = importlib.util.find_spec("cpca")
     table = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
-    names: dict[str, str] = {}
     with table.open(encoding="utf-8") as rows:
-        for row in csv.DictReader(rows):
-            name, code = row["name"], row["adcode"]
-            if len(name) < 2 or "辖" in name or "行政区划" in name:
-                continue  # a grouping row (市辖区, 省直辖县级行政区划), not a place
-            names[name] = name
-            short = SUFFIX.sub("", name)
-            prefecture = code[4:] == "0" * (len(code) - 4)
-            if len(short) >= 2 and short != name and (prefecture or name.endswith("县")) and short not in common:
-                names.setdefault(short, name)
-    return names
+        return [(row["name"], row["adcode"]) for row in csv.DictReader(rows)
+                if len(row["name"]) >= 2 and "辖" not in row["name"] and "行政区划" not in row["name"]]
+
+
+@lru_cache(maxsize=1)
+def division_names() -> frozenset[str]:
+    """The full names of provinces, cities and counties (湖南省, 岳阳市, 平江县): unit names start with them."""
+    return frozenset(name for name, _ in _divisions() if name[-1] in "省市县")
+
+
+def strip_division(name: str) -> str:
+    """A unit name without the divisions it starts with (湖南省岳阳市生态环境局 → 生态环境局)."""
+    while True:
+        cut = next((n for n in range(min(8, len(name) - 2), 1, -1) if name[:n] in division_names()), 0)
+        if not cut:
+            return name
+        name = name[cut:]
 
 
 @lru_cache(maxsize=1)

@@ -30,7 +30,7 @@ GLOSSARY: dict[str, str] = {
     "foreign trade": "外贸", "export": "出口", "fraud": "诈骗", "organized crime": "扫黑除恶", "incidence": "发案率",
     "cases": "案件", "stability": "稳定", "environment": "生态环境", "battle": "仗", "responsibility breakdown": "责任分解表",
     "breakdown table": "责任分解表", "overall plan": "总体方案", "implementation plan": "实施方案", "work plan": "工作方案",
-    "bottom-line safety": "安全守底", "turnaround": "翻身仗", "six battles": "六仗", "modification": "改装",
+    "modification": "改装",
     "hazard": "隐患", "inspection": "检查", "enforcement": "执法", "rectification": "专项整治", "delivering": "交付",
     "delivery": "交付", "prevention": "防范", "rate": "率", "county": "县", "city": "市", "real-estate": "房地产",
     "financing": "融资", "funding": "资金", "funds": "资金", "central": "中央", "provincial": "省级",

@@ -130,9 +130,10 @@ def heading_title(content: str) -> str:
     return phrase[:40] + ("…" if len(phrase) > 40 else "")
 
 
-def title_key(title: str) -> str:
-    """Titles are written loosely in the body (攻坚战 for 攻坚仗, with or without 平江县)."""
-    return re.sub(r"\s|平江县|县", "", strip_bold(title)).replace("战", "仗")
+def title_key(title: str, region: str = "") -> str:
+    """Titles are written loosely in the body (攻坚战 for 攻坚仗, with or without the region's name)."""
+    key = re.sub(r"\s", "", strip_bold(title))
+    return (key.removeprefix(region) if region else key).replace("县", "").replace("战", "仗")
 
 
 class _TreeBuilder:
@@ -146,7 +147,7 @@ class _TreeBuilder:
         self.annex: int | None = None
         self.annex_title = ""
         self.section = ""
-        self.expected_annexes = {title_key(a.title): a for a in document.annexes}
+        self.expected_annexes = {title_key(a.title, document.region): a for a in document.annexes}
         self.listed_annexes: list[str] = []  # titles of the 附件： list when the manifest names none
         self.last_number: dict[int, int] = {}  # the last item number of each level, for run-on numbering
 
@@ -169,7 +170,8 @@ class _TreeBuilder:
         takes_next = bool(following) and is_standalone(following) and not match_heading(following) \
             and not ANNEX_HEADING.match(clean_text(following))
         if known:
-            return known, 1 + (takes_next and title_key(following) == title_key(known))
+            region = self.document.region
+            return known, 1 + (takes_next and title_key(following, region) == title_key(known, region))
         if len(self.listed_annexes) >= number and not takes_next:
             return self.listed_annexes[number - 1], 1
         return (clean_text(following), 2) if takes_next else ("", 1)
@@ -214,9 +216,9 @@ class _TreeBuilder:
 
     def front_matter(self, lines: list[str]) -> list[str]:
         """Drop the title line; a covering notice printed before it becomes clause 通知."""
-        key = title_key(self.document.title)[:12]
+        key = title_key(self.document.title, self.document.region)[:12]
         for k, line in enumerate(lines[:15]):
-            if is_standalone(line) and not match_heading(line) and title_key(line).startswith(key):
+            if is_standalone(line) and not match_heading(line) and title_key(line, self.document.region).startswith(key):
                 if k:
                     self.add("通知", "通知", lines[:k])
                 return lines[k + 1 :]
@@ -234,7 +236,7 @@ class _TreeBuilder:
             known = next((a.title for a in self.document.annexes if a.number == number), None)
             self.enter_annex(number, known or (numbered.group(2) if numbered and numbered.group(2) else title))
             return taken
-        annex = self.expected_annexes.get(title_key(lines[i])) if is_standalone(lines[i]) else None
+        annex = self.expected_annexes.get(title_key(lines[i], self.document.region)) if is_standalone(lines[i]) else None
         if annex and (self.annex or 0) < annex.number:
             self.enter_annex(annex.number, annex.title)
             return 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from rag.clean import to_simplified
-from rag.gazetteer import PLACE_TITLE, Gazetteer
+from rag.gazetteer import PLACE_TITLE, Gazetteer, short_form
 from rag.sections import build_sections
 from rag.units import normalize_unit
 
@@ -73,3 +73,22 @@ class Store:
 
     def doc_title(self, doc_id: str) -> str:
         return self.documents[doc_id]["title"]
+
+    def example_questions(self) -> list[str]:
+        """Questions this corpus answers, written from its own clauses: who leads a task, the same
+        task in two regions, the parts of a plan (for the UI's buttons and the help text)."""
+        tasks = [c for c in self.clauses if len(c["lead_units"]) == 1 and 4 <= len(c["title"]) <= 12
+                 and not c["responsibility"].startswith("牵头单位：") and c["title"] != c["path"]]
+        examples = [f"{short_form(c['region'])}{to_simplified(c['title'])}由谁牵头？" for c in tasks[:1]]
+        # Parallel plans of two regions number the same task alike (二、(四)1 in both).
+        by_path: dict[str, dict[str, dict]] = {}
+        for c in self.clauses:
+            if c["lead_units"] or c["responsible_units"]:
+                by_path.setdefault(c["path"], {}).setdefault(c["region"], c)
+        shared = next((sides for sides in by_path.values() if len(sides) >= 2
+                       and 4 <= len(next(iter(sides.values()))["title"]) <= 12), None)
+        if shared:
+            (first, clause), (second, _) = list(shared.items())[:2]
+            examples.append(f"{short_form(first)}和{short_form(second)}的{to_simplified(clause['title'])}各由谁牵头？")
+        examples.append(f"《{next(iter(self.documents.values()))['title']}》由哪几个部分组成？")
+        return examples

@@ -32,8 +32,6 @@ from rag.textin import MAX_QUESTION, markdown_literal, normalize_question  # noq
 from rag.ui_html import CSS, Corpus, citation_card  # noqa: E402
 from rag.webguard import MAX_FILE_SIZE, QUEUE_MAX, launch_problem, port_problem, user_safe  # noqa: E402
 
-EXAMPLES = ("平江县燃气整治由谁牵头？", "平江和沅江的受污染耕地安全利用率目标各是多少？", "永州市安全守底行动专班的召集人是谁？")
-REGIONS = ("平江县", "沅江市", "永州市")
 MODES = {"grounded": "依据原文（grounded）", "llm": "大模型生成（LLM）", "fallback": "回退到依据原文（fallback）"}
 LLM_SETTINGS = ("RAG_LLM", "RAG_LLM_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM_API_KEY", "RAG_LLM_MODEL_PATH", "RAG_LLM_TIMEOUT")
 CONCURRENCY = 2  # one answer per core; further users wait in the queue instead of failing
@@ -148,6 +146,7 @@ def build(chat: Chat) -> gr.Blocks:
     assistant = chat.assistant
     store = assistant.store
     corpus = Corpus(store)
+    examples, regions = store.example_questions(), store.gazetteer.regions
     titles = {doc_id: d["title"] for doc_id, d in corpus.documents.items()}
     first_doc = next(iter(corpus.documents))
 
@@ -185,7 +184,7 @@ def build(chat: Chat) -> gr.Blocks:
                     button.click(partial(open_clause, clause_id, c["quote"]), outputs=[tabs, *browser_outputs],
                                  api_visibility="private").then(None, js=SCROLL_TO_CLAUSE)
 
-        gr.Markdown("## 方案助手\n依据平江县、沅江市、永州市的方案原文作答，每条回答都注明出处条款和牵头、配合单位；"
+        gr.Markdown(f"## 方案助手\n依据{store.gazetteer.regions_text}的方案原文作答，每条回答都注明出处条款和牵头、配合单位；"
                     "方案没有写的，会直接说明。")
         with gr.Tabs(selected="chat") as tabs:
             with gr.Tab("问答", id="chat"):
@@ -198,10 +197,10 @@ def build(chat: Chat) -> gr.Blocks:
                                                   placeholder="输入问题，按回车提问")
                             ask = gr.Button("提问", variant="primary", elem_id="ask", scale=1)
                         with gr.Row():
-                            example_buttons = [gr.Button(q, size="sm") for q in EXAMPLES]
+                            example_buttons = [gr.Button(q, size="sm") for q in examples]
                         with gr.Accordion("筛选范围", open=False):
                             with gr.Row():
-                                region_filter = gr.Dropdown(list(REGIONS), multiselect=True, label="地区",
+                                region_filter = gr.Dropdown(regions, multiselect=True, label="地区",
                                                             info="可多选；每个地区分别作答")
                                 doc_filter = gr.Dropdown(corpus.doc_choices(), multiselect=True, label="文档",
                                                          info="可多选；选了文档时按文档查找")
@@ -212,8 +211,8 @@ def build(chat: Chat) -> gr.Blocks:
                         citation_panel(cited)
             with gr.Tab("对比", id="compare"):
                 with gr.Row():
-                    region_a = gr.Dropdown(list(REGIONS), value=REGIONS[0], label="地区甲", elem_id="region-a")
-                    region_b = gr.Dropdown(list(REGIONS), value=REGIONS[1], label="地区乙", elem_id="region-b")
+                    region_a = gr.Dropdown(regions, value=regions[0], label="地区甲", elem_id="region-a")
+                    region_b = gr.Dropdown(regions, value=regions[min(1, len(regions) - 1)], label="地区乙", elem_id="region-b")
                     topic = gr.Textbox(label="主题", elem_id="topic", scale=2,
                                        placeholder="例如：受污染耕地安全利用率、燃气整治由谁牵头")
                 compare = gr.Button("对比", variant="primary", elem_id="compare-btn")
@@ -256,7 +255,7 @@ def build(chat: Chat) -> gr.Blocks:
         chat_outputs = [chatbot, question, status, cited]
         for trigger in (question.submit, ask.click):
             trigger(respond, chat_inputs, chat_outputs, api_visibility="private")
-        for button, example in zip(example_buttons, EXAMPLES):
+        for button, example in zip(example_buttons, examples):
             button.click(partial(str, example), outputs=question, api_visibility="private").then(
                 respond, chat_inputs, chat_outputs, api_visibility="private")
 
@@ -321,7 +320,7 @@ def load_chat(llm: LLMBackend | None = None) -> Chat:
     assistant = Assistant(retriever)
     # Pay the one-time costs the first question would otherwise wait for: answering once loads
     # jieba's tagger, and Gradio imports matplotlib around its first event.
-    assistant.ask(EXAMPLES[0])
+    assistant.ask(assistant.store.example_questions()[0])
     with contextlib.suppress(ImportError):
         import matplotlib  # noqa: F401
     return Chat(assistant, llm)

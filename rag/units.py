@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.clean import CLOSE_BRACKETS, OPEN_BRACKETS, to_simplified
+from rag.gazetteer import strip_division
 
 LEAD = r"(?:分别|分別|依[职職][责責])?[牵牽][头頭]"
 DUTY = r"(?:按照?[职職](?:[责責]|能)分工|依[职職][责責]|分工)?[负負][责責]"
@@ -276,7 +277,9 @@ def _label_tails(text: str, bracketed: set[int]) -> list[Responsibility]:
     return found
 
 
-REGION_PREFIX = re.compile(r"^(?:湖南省|岳阳市|益阳市|永州市|平江县|沅江市)")
+# A branch named by its place, written with or without its suffix (…平江县支行 ~ …平江支行, …局平江局 ~ …局平江分局).
+BRANCH = re.compile(r"(?P<place>[\u4e00-\u9fff]{2})(?:县|市)?(?P<kind>支行|分行|分局)$")
+SHORT_BRANCH = re.compile(r"(?<=局)(?P<place>[\u4e00-\u9fff]{2})局$")
 ALIASES = {
     "市场监督管理局": "市场监管局",
     "市监局": "市场监管局",
@@ -293,8 +296,6 @@ ALIASES = {
     "城管执法局": "城管局",
     "机关事务服务中心": "机关事务中心",
     "退役军人局": "退役军人事务局",
-    "人民银行平江县支行": "人民银行平江支行",
-    "生态环境局平江局": "生态环境局平江分局",
 }
 
 
@@ -302,7 +303,8 @@ def normalize_unit(name: str) -> str:
     """Matching form of a unit name: simplified script, no county/city prefix, common aliases."""
     name = to_simplified(name).replace(" ", "").replace("**", "")
     name = re.sub(r"[（(<〈][^）)>〉]*[）)>〉]", "", name)
-    name = REGION_PREFIX.sub("", name)
+    name = strip_division(name)
+    name = SHORT_BRANCH.sub(r"\g<place>分局", BRANCH.sub(r"\g<place>\g<kind>", name))
     if len(name) > 3 and name[0] in "县市" and name[1] not in "委场":
         name = name[1:]
     return ALIASES.get(name, name)

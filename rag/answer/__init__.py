@@ -47,7 +47,7 @@ class Assistant:
         started = time.perf_counter()
         question, _ = normalize_question(question, limit=len(question or ""))  # the length is judged below
         if not question:
-            return Answer(question, "请输入问题，例如：平江县燃气整治由谁牵头？", True, notice="问题为空",
+            return Answer(question, f"请输入问题，例如：{self.store.example_questions()[0]}", True, notice="问题为空",
                           route=_route(Route("empty", "问题为空")))
         if len(question) > MAX_QUESTION:
             return Answer(question[:MAX_QUESTION], f"问题过长（{len(question)} 字）。请精简到 {MAX_QUESTION} 字以内再问。",
