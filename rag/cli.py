@@ -57,6 +57,23 @@ def cmd_models(args: argparse.Namespace) -> int:
     return models_main(force=args.force)
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rag.add import AddError, add_document
+
+    try:
+        entry = add_document(Path(args.file), config.corpus_dir(), title=args.title, region=args.region,
+                             kind=args.kind, date=args.date)
+    except AddError as exc:
+        print(f"错误: {exc}\n未加入：清单和语料目录保持不变，原索引继续提供服务。", file=sys.stderr)
+        return 2
+    print(f"已加入清单：id = {entry.id}，《{entry.title}》，地区 {entry.region}，类型 {entry.kind}"
+          + (f"，文号 {entry.doc_number}" if entry.doc_number else "") + (f"，日期 {entry.date}" if entry.date else ""))
+    args.force = False
+    return cmd_ingest(args)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rag.index import ingest
 
@@ -237,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="建立或更新检索索引（Chroma + BM25）")
     ingest.add_argument("--force", action="store_true", help="即使语料未变化也重建")
     ingest.set_defaults(func=cmd_ingest)
+    add = commands.add_parser("add", help="把一份新文档加入语料（推断标题、地区、文号、日期），然后更新索引")
+    add.add_argument("file", help="文档文件（UTF-8 或 GB18030 文本）")
+    add.add_argument("--title", help="文档标题（默认取首行，通知取《》内的标题）")
+    add.add_argument("--region", help="地区（默认取标题中的地名）")
+    add.add_argument("--kind", help="类型，如 实施方案（默认取标题结尾）")
+    add.add_argument("--date", help="印发日期 YYYY-MM-DD（默认取文中日期）")
+    add.set_defaults(func=cmd_add)
     ask = commands.add_parser("ask", help="提问")
     ask.add_argument("question", nargs="+", help="问题")
     ask.add_argument("--retrieve-only", action="store_true", help="只列出检索到的条款")

@@ -10,6 +10,7 @@ from one about a place it has.
 from __future__ import annotations
 
 import csv
+import logging
 import importlib.util
 import itertools
 import re
@@ -66,12 +67,18 @@ class Gazetteer:
         self.regions_text = joined(self.regions)
 
     def regions_in(self, question: str) -> list[str]:
-        """Regions a question names, in Chinese (either script) or pinyin, in the corpus's order."""
+        """Regions a question names, in Chinese (either script) or pinyin, in the corpus's order.
+
+        A region named in full is taken first and its name set aside, so that regions sharing a
+        short form (示范市, 示范县) are not all read from one of them."""
         simplified = to_simplified(question)
+        full = [region for region in self.regions if region in simplified]
+        for region in full:
+            simplified = simplified.replace(region, " ")
         words = set(re.findall(r"[a-z]+", question.lower()))
         named = [self.pinyin[w] for w in words if w in self.pinyin]
-        return [region for region in self.regions
-                if any(n in simplified for n in self.names[region]) or any(n in self.names[region] for n in named)]
+        return [region for region in self.regions if region in full
+                or any(n in simplified for n in self.names[region]) or any(n in self.names[region] for n in named)]
 
     def without_places(self, text: str, filler: str = "") -> str:
         """`text` with the corpus's place names (平江县, 沅江, 宁远…) replaced by `filler`."""
@@ -184,6 +191,7 @@ def places_named(text: str) -> list[str]:
     "整治多少" 治多, since jieba cuts them 推广/安全 and 整治/多少."""
     import jieba
 
+    jieba.setLogLevel(logging.WARNING)
     bounds = {0, len(text)}
     for _, start, end in jieba.tokenize(text):
         bounds |= {start, end}

@@ -6,6 +6,7 @@ concerns, and every readable document is still returned.
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,11 +68,19 @@ def read_manifest(corpus: Path) -> list[dict]:
 
 
 def decode(raw: bytes) -> tuple[str, str]:
-    """UTF-8, else GB18030 (the usual encoding of Chinese government files); raises if neither."""
+    """UTF-8, else GB18030 (the usual encoding of Chinese government files); raises
+    UnicodeDecodeError if neither gives text. GB18030 maps almost any bytes to some character, so
+    a decoding full of private-use, unassigned or control characters (a binary file, Big5 read
+    as GB18030) is refused rather than indexed as mojibake."""
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return raw.decode("gb18030"), "gb18030"
+        text = raw.decode("gb18030")
+    odd = sum(unicodedata.category(ch) in ("Co", "Cn", "Cs") or (unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
+              for ch in text)
+    if odd > max(2, len(text) // 1000):
+        raise UnicodeDecodeError("gb18030", raw, 0, len(raw), f"{odd} 个私用区、未分配或控制字符 (private-use or unassigned)")
+    return text, "gb18030"
 
 
 def _document(entry: dict, corpus: Path) -> tuple[Document | None, Problem | None]:

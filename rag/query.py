@@ -76,7 +76,9 @@ UNIT_ROLES = ("牵头", "配合", "责任", "负责")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")
 TITLE_MARKS = re.compile(r"[“”\"「」『』‘’《》]")
-PLAN_WORD = re.compile(r"方案|专报|表")
+# The nouns plan documents are titled with (…实施方案, …专报, …责任分解表, …考评办法, …规划, …工作要点).
+PLAN_GENRES = "方案|专报|表|办法|规划|要点|细则"
+PLAN_WORD = re.compile(PLAN_GENRES)
 COMPARED_SPLIT = re.compile(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus")
 
 Plan = tuple[str, str]  # (doc_id, annex path or "")
@@ -96,7 +98,7 @@ def named_plan(text: str, plans: Sequence[tuple[str, str, str, str]], gazetteer:
     quoted = re.findall(r"《([^》]+)》", simplified)
     bare = TITLE_MARKS.sub("", simplified)
     # The words right before 方案 are the plan's name: "六仗总体方案的安全生产目标" names 003, not 002.
-    names = [bare[max(0, m.start() - 14):m.start()] for m in re.finditer("方案|表", bare)]
+    names = [bare[max(0, m.start() - 14):m.start()] for m in re.finditer(PLAN_GENRES.replace("专报|", ""), bare)]
     regions = gazetteer.regions_in(text)
     scored = []
     for order, (doc_id, annex, title, region) in enumerate(plans):

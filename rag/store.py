@@ -14,6 +14,7 @@ from rag.sections import build_sections
 from rag.units import normalize_unit
 
 ANNEX_PATH = re.compile(r"附件\d+")
+PLAN_TITLE_ENDINGS = ("方案", "表", "办法", "规划", "要点", "细则")  # an annex titled so is a plan of its own
 
 
 class Store:
@@ -47,7 +48,7 @@ class Store:
                                   if len(n := normalize_unit(u)) >= 3}, key=len, reverse=True)
         documents = sorted({(c["doc_id"], "", c["doc_title"], c["region"]) for c in clauses})
         annexes = sorted((s["doc_id"], s["path"], s["title"], s["region"]) for s in self.sections.values()
-                         if ANNEX_PATH.fullmatch(s["path"]) and s["title"].endswith(("方案", "表")))
+                         if ANNEX_PATH.fullmatch(s["path"]) and s["title"].endswith(PLAN_TITLE_ENDINGS))
         # (doc_id, annex path or "", title, region) of every plan: each document and each annex that is
         # a plan of its own (003 附件2–7, e.g. 平江县打好防范化解风险阻击仗工作方案).
         self.plans: list[tuple[str, str, str, str]] = documents + annexes

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 SLOW_FIXTURES = {"index_home", "retriever", "assistant", "server", "tiny_model", "baseline", "cache_dir"}
-SLOW_MODULES = {"test_app", "test_index", "test_evaluate", "test_models", "test_baseline"}
+SLOW_MODULES = {"test_app", "test_index", "test_evaluate", "test_models", "test_baseline", "test_add"}
 
 from rag import config
 from rag.load import load_corpus
