@@ -127,8 +127,12 @@ def unanswered(asked: Asked) -> str | None:
             return f"检索到的条款没有涉及“{term}”。"
     # The asked attribute must be stated in a sentence about the question: a time ("哪一年", "几个
     # 阶段": years and dates count) or else a figure (years and dates do not).
+    # The best clause, when it is about the question as a whole, may state it in any sentence: a
+    # paraphrase shares the clause's topic but not the words of the sentence with the figure.
     stated = has_time if query.asks_time else has_figure
-    if (query.asks_time or query.asks_figure) and query.unit_count_role is None and not any(
+    top = hits[0].clause
+    states_it = stated(top["text"]) and asked.clause_coverage(chinese, top) >= 0.5
+    if (query.asks_time or query.asks_figure) and query.unit_count_role is None and not states_it and not any(
             stated(sentence) and asked.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= 0.5
             for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
         return "检索到的条款没有写出所问的时间。" if query.asks_time else "检索到的条款没有写出所问的数字。"
@@ -143,10 +147,27 @@ def unanswered(asked: Asked) -> str | None:
         return "检索到的条款都不包含问题所问的内容。"
     # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
     asked_rows = [h for h in hits[:3] if h.clause["title"] in query.simplified and h.clause["path"].endswith(h.clause["title"])]
-    if query.asks_person and query.titles and not any(
-            t in h.clause["text_simplified"] for h in asked_rows or hits[:3] for t in query.titles):
-        return "方案没有写出该职务人员的姓名。"
+    if query.asks_person and query.titles:
+        said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, query.titles)]
+        if not said:
+            return "方案没有写出该职务人员的姓名。"
+        if not any(names_a_person(sentence) for sentence in said):
+            return f"方案只写明“{said[0].strip()[:60]}”，没有写出该职务人员的姓名。"
     return None
+
+
+def sentences_naming(clause: dict, titles: tuple[str, ...]) -> list[str]:
+    """The clause's sentences (simplified) that mention one of the asked official titles."""
+    text = clause["text_simplified"]
+    return [text[a:b] for a, b in spans(text) if any(t in text[a:b] for t in titles)]
+
+
+def names_a_person(sentence: str) -> bool:
+    """Whether a sentence gives a person's name (a word jieba's dictionary and model read as a
+    personal name, 李适时), not only a post (分管副市长)."""
+    import jieba.posseg
+
+    return any(flag == "nr" and 2 <= len(word) <= 4 for word, flag in jieba.posseg.cut(sentence))
 
 
 def refusal_text(reason: str, hits: list[Hit], query: Query) -> str:
