@@ -183,7 +183,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         cases = evaluate.load_cases(Path(args.cases))
     except (OSError, evaluate.CaseFileError) as exc:
         raise UsageError(str(exc)) from None
-    assistant = Assistant(_retriever())
+    retriever = _retriever()
+    if args.sweep:
+        return _sweep(args, cases, retriever)
+    assistant = Assistant(retriever)
     chat = Chat(assistant, _llm_backend(args.llm))
     rows = evaluate.run_cases(cases, lambda q: chat.final(q).to_dict(), assistant.cited_text)
     metrics = evaluate.by_category(rows)
@@ -214,6 +217,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for line in evaluate.failing_cases(rows, thresholds):
             print(f"  {line}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _sweep(args: argparse.Namespace, cases: list[dict], retriever) -> int:
+    """The risk-coverage table: refusal accuracy and false refusals at each relevance floor."""
+    from pathlib import Path
+
+    from rag import evaluate
+    from rag.answer import Assistant
+
+    floors = [float(x) for x in args.sweep.split(",")]
+    table = []
+    for floor in floors:
+        assistant = Assistant(retriever, relevance_floor=floor)
+        rows = evaluate.run_cases(cases, lambda q, a=assistant: a.ask(q).to_dict(), assistant.cited_text)
+        table.append({"floor": floor, **evaluate.aggregate(rows)})
+    text = evaluate.risk_coverage_markdown(table, Path(args.cases).name)
+    print(text)
+    if args.md:
+        Path(args.md).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.md, "a", encoding="utf-8") as out:
+            out.write("\n" + text)
     return 0
 
 
@@ -277,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_eval.add_argument("--report", help="写出逐条结果的 JSON 报告")
     run_eval.add_argument("--md", help="写出 Markdown 报告（附柱状图 PNG）")
     run_eval.add_argument("--baseline", choices=["naive"], help="同时评测朴素 llama-index 基线")
+    run_eval.add_argument("--sweep", help="在这些相关度下限上各跑一遍（如 0.3,0.4,0.5,0.6），输出风险-覆盖表 (risk-coverage table)")
     run_eval.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型作答后再评测（默认取 RAG_LLM）")
     run_eval.set_defaults(func=cmd_eval)
     serve = commands.add_parser("serve", help="启动网页版助手（Gradio）")

@@ -250,3 +250,16 @@ def bar_chart(metrics: dict[str, dict], baseline: dict[str, dict] | None, path: 
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
+
+
+def risk_coverage_markdown(table: list[dict], cases_name: str) -> str:
+    """One row per relevance floor: how often the assistant answers, and what that costs."""
+    lines = [f"## 风险-覆盖表 (risk–coverage on {cases_name})", "",
+             "A clause answers only if it covers at least `floor` of the question's topic words (IDF-weighted).",
+             "Higher floors refuse more: fewer wrong answers to unanswerable questions, more false refusals.", "",
+             "| floor | answer acc. | refusal acc. | false refusals | answered (of answerable) |", "|---|---|---|---|---|"]
+    for row in table:
+        answered = None if row.get("false_refusals") is None else round(1 - row["false_refusals"], 4)
+        cells = [row.get("answer_accuracy"), row.get("refusal_accuracy"), row.get("false_refusals"), answered]
+        lines.append(f"| {row['floor']} | " + " | ".join("—" if c is None else str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"

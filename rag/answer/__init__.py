@@ -29,10 +29,13 @@ __all__ = ["MAX_QUESTION", "Answer", "Assistant", "Citation", "Route"]
 class Assistant:
     """Question in, cited answer out; holds the retriever (and its models) for its lifetime."""
 
-    def __init__(self, retriever: Retriever | None = None) -> None:
+    def __init__(self, retriever: Retriever | None = None, relevance_floor: float = 0.5) -> None:
+        """`relevance_floor`: the IDF-weighted share of the question's topic words a clause must
+        contain to answer it; 0.5 is the operating point chosen on the development set
+        (`rag eval --cases eval/dev.jsonl --sweep`, eval/REPORT.md)."""
         self.retriever = retriever or Retriever()
         self.store: Store = self.retriever.store
-        self.router = Router(self.retriever.search, self.retriever.lexicon, self.store)
+        self.router = Router(self.retriever.search, self.retriever.lexicon, self.store, relevance_floor)
 
     def parse(self, question: str) -> Query:
         """The question as every stage reads it, against this corpus."""

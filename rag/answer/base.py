@@ -28,6 +28,7 @@ class Asked:
     search: Search  # for answerers that retrieve again (a comparison's sides, a region's other plans)
     k: int = 5
     sides: list[str] = field(default_factory=list)  # regions compared, or the one region filtered on
+    relevance_floor: float = 0.5  # the share of the question a clause must cover to answer it (rag eval --sweep)
 
     def coverage(self, tokens: list[str], text: str) -> float:
         return self.lexicon.coverage(tokens, text)

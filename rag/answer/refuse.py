@@ -131,19 +131,20 @@ def unanswered(asked: Asked) -> str | None:
     # paraphrase shares the clause's topic but not the words of the sentence with the figure.
     stated = has_time if query.asks_time else has_figure
     top = hits[0].clause
-    states_it = stated(top["text"]) and asked.clause_coverage(chinese, top) >= 0.5
+    floor = asked.relevance_floor
+    states_it = stated(top["text"]) and asked.clause_coverage(chinese, top) >= floor
     if (query.asks_time or query.asks_figure) and query.unit_count_role is None and not states_it and not any(
-            stated(sentence) and asked.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= 0.5
+            stated(sentence) and asked.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= floor
             for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
         return "检索到的条款没有写出所问的时间。" if query.asks_time else "检索到的条款没有写出所问的数字。"
     unit = query.measure
     if unit and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
-                        and asked.clause_coverage(chinese, h.clause) >= 0.5 for h in hits[:3]):
+                        and asked.clause_coverage(chinese, h.clause) >= floor for h in hits[:3]):
         return f"检索到的条款没有写出以“{unit.strip('[]')[0]}”计的数字。"
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
         return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
-    if max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < 0.5:
+    if max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < floor:
         return "检索到的条款都不包含问题所问的内容。"
     # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
     asked_rows = [h for h in hits[:3] if h.clause["title"] in query.simplified and h.clause["path"].endswith(h.clause["title"])]
