@@ -56,11 +56,11 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rag.index import ingest
+    from rag.index import IndexUnavailable, ingest
 
     try:
         report = ingest(force=args.force, progress=sys.stderr.isatty())
-    except ManifestError as exc:
+    except (ManifestError, IndexUnavailable) as exc:  # IndexUnavailable: the Chroma server is down
         print(f"错误: {exc}；原索引保持不变。", file=sys.stderr)
         return 2
     for problem in report.problems:
