@@ -249,11 +249,18 @@ def ingest(force: bool = False, progress: bool = True, home: Path | None = None)
         return IngestReport("unchanged", info["clauses"], 0, time.perf_counter() - started, problems)
 
     records, dense, lexical = clause_records(documents)
-    encoder = load_encoder()
-    cache = EmbeddingCache(home / "cache", encoder.name)
-    vectors, embedded = cache.encode(dense, encoder.encode_passages, progress=progress)
+    name = encoder_name()
+    cache = EmbeddingCache(home / "cache", name)
+    encoders = []  # the model is loaded only when some clause is not in the cache
 
-    write_index(home, records, vectors, lexical, {"model": encoder.name, "documents": hashes})
+    def encode(texts: list[str]) -> np.ndarray:
+        if not encoders:
+            encoders.append(load_encoder())
+        return encoders[0].encode_passages(texts)
+
+    vectors, embedded = cache.encode(dense, encode, progress=progress)
+
+    write_index(home, records, vectors, lexical, {"model": name, "documents": hashes})
     return IngestReport("built", len(records), embedded, time.perf_counter() - started, problems)
 
 
