@@ -111,6 +111,8 @@ class Retriever:
         except Exception as exc:  # any damage to the files means the same thing to the user
             raise IndexUnavailable(f"索引已损坏（{folder}: {exc}）。请运行：rag ingest --force") from None
         self.collection = self._open_collection(folder, info)
+        self._stored: np.ndarray | None = None  # vectors fetched from the collection, by clause number
+        self._have: np.ndarray | None = None
         if encoder is None:
             from rag.models import load_encoder
 
@@ -222,26 +224,35 @@ class Retriever:
 
         The query's own `embeddings` are HNSW's re-normalised copies (off by up to 1.5e-8), so
         the stored vectors are fetched by id: exact re-scoring then sees the very floats ingest
-        wrote, and ties and near-ties order as in an exact search over all clauses.
+        wrote, and ties and near-ties order as in an exact search over all clauses. A build's
+        collection never changes, so fetched vectors are kept (`_stored`): after the first
+        queries a search costs one Chroma query (≈ 5 ms) instead of also moving every
+        candidate's 384 floats again (≈ 15 ms for 387 clauses).
         """
         from rag.store import StoreUnavailable, chroma_url, down_message
 
         n = min(self.collection_size, max(MIN_DENSE_CANDIDATES, 10 * CANDIDATES))
         try:
             found = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=[])
-            ids = found["ids"][0]
-            if not ids:
+            rows = sorted(int(i) for i in found["ids"][0])
+            if not rows:
                 return [], np.zeros((0, vector.shape[0]), dtype=np.float32)
-            stored = self.collection.get(ids=ids, include=["embeddings"])
+            if self._stored is None:
+                self._stored = np.zeros((len(self.clauses), vector.shape[0]), dtype=np.float32)
+                self._have = np.zeros(len(self.clauses), dtype=bool)
+            missing = [r for r in rows if not self._have[r]]
+            if missing:
+                got = self.collection.get(ids=[str(r) for r in missing], include=["embeddings"])
+                for key, stored in zip(got["ids"], got["embeddings"]):
+                    self._stored[int(key)] = stored
+                    self._have[int(key)] = True
         except Exception as exc:
             url = chroma_url() or self.info.get("chroma_url")
             if url and not _is_missing(exc):
                 raise StoreUnavailable(down_message(url, exc)) from None
             raise IndexUnavailable(f"索引的 Chroma 集合已不可用（{exc}）。请运行：rag ingest，并重启服务 "
                                    f"(the index's Chroma collection is gone)") from None
-        by_id = dict(zip(stored["ids"], stored["embeddings"]))
-        rows = sorted(int(i) for i in ids)
-        return rows, np.asarray([by_id[str(r)] for r in rows], dtype=np.float32)
+        return rows, self._stored[rows]
 
     def dense_ranking(self, question: str, mask: np.ndarray, where: dict | None = None) -> list[int]:
         """Clauses by cosine to the question: Chroma's candidates re-scored exactly.
