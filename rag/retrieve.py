@@ -111,8 +111,10 @@ class Retriever:
         except Exception as exc:  # any damage to the files means the same thing to the user
             raise IndexUnavailable(f"索引已损坏（{folder}: {exc}）。请运行：rag ingest --force") from None
         self.collection = self._open_collection(folder, info)
-        self._stored: np.ndarray | None = None  # vectors fetched from the collection, by clause number
-        self._have: np.ndarray | None = None
+        # Vectors fetched from the collection, by clause number (zero pages cost no memory until filled).
+        # Allocated here, never replaced, so concurrent searches (the app's worker threads) share them.
+        self._stored = np.zeros((len(self.clauses), int(info.get("dim", 384))), dtype=np.float32)
+        self._have = np.zeros(len(self.clauses), dtype=bool)
         if encoder is None:
             from rag.models import load_encoder
 
@@ -237,15 +239,12 @@ class Retriever:
             rows = sorted(int(i) for i in found["ids"][0])
             if not rows:
                 return [], np.zeros((0, vector.shape[0]), dtype=np.float32)
-            if self._stored is None:
-                self._stored = np.zeros((len(self.clauses), vector.shape[0]), dtype=np.float32)
-                self._have = np.zeros(len(self.clauses), dtype=bool)
             missing = [r for r in rows if not self._have[r]]
             if missing:
                 got = self.collection.get(ids=[str(r) for r in missing], include=["embeddings"])
                 for key, stored in zip(got["ids"], got["embeddings"]):
                     self._stored[int(key)] = stored
-                    self._have[int(key)] = True
+                    self._have[int(key)] = True  # after the vector: a reader that sees True sees it
         except Exception as exc:
             url = chroma_url() or self.info.get("chroma_url")
             if url and not _is_missing(exc):

@@ -106,3 +106,18 @@ def test_index_without_a_collection_asks_for_ingest(home, tmp_path):
     (old / "index" / "info.json").write_text(json.dumps(info), encoding="utf-8")
     result = run_rag("ask", "--retrieve-only", "燃气", env={"RAG_HOME": str(old), "RAG_CHROMA_URL": ""})
     assert result.returncode == 2 and "rag ingest" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fetched_vectors_are_kept_and_are_chromas_own(retriever):
+    query = retriever.encoder.encode_queries(["燃气安全"])[0]
+    retriever.dense_candidates(query, None)
+    assert retriever._have.all()
+    calls = []
+    real_get = retriever.collection.get
+    retriever.collection.get = lambda *a, **k: calls.append(1) or real_get(*a, **k)
+    try:
+        rows, vectors = retriever.dense_candidates(query, retriever.where(["沅江市"], [], []))
+    finally:
+        retriever.collection.get = real_get
+    assert not calls  # a search after the first is one Chroma query
+    assert np.array_equal(vectors, stored_vectors(retriever)[rows])
