@@ -125,7 +125,8 @@ def render(results: dict) -> str:
     lines = [
         SECTION, "",
         f"Written by `eval/bench_chroma.py` on {results['date']} (commit {results['commit']}, {os.cpu_count()} cores, "
-        "shared with other sessions: absolute times are pessimistic, the embedded/server comparison is fair).",
+        "shared with other sessions: absolute times are pessimistic, the embedded/server comparison is fair). "
+        "Sections 1–5 above come from `eval/bench.py` and may predate the Chroma dense path (see their commit).",
         f"Real corpus ({e['clauses']} clauses), {e['calls'] // max(1, e['calls'] // 357)} questions × {results['passes']} passes "
         "of `Retriever.search(q, k=5)` in a new process; the dense stage is the Chroma query + fetch of the candidates' "
         "stored vectors + exact re-score (query encoding excluded). HNSW: "
