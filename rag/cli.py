@@ -75,11 +75,12 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.errors import IndexUnavailable
     from rag.index import ingest
 
     try:
         report = ingest(force=args.force, progress=sys.stderr.isatty())
-    except (ManifestError, IngestBusy) as exc:
+    except (ManifestError, IngestBusy, IndexUnavailable) as exc:  # IndexUnavailable: the Chroma server is down
         print(f"错误: {exc}；原索引保持不变。", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - only a failed write is turned into a message
@@ -118,7 +119,7 @@ class UsageError(Exception):
 
 
 def _retriever():
-    from rag.index import IndexUnavailable
+    from rag.errors import IndexUnavailable
     from rag.retrieve import Retriever
 
     try:

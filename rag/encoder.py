@@ -23,6 +23,9 @@ import numpy as np
 
 BUNDLED_NAME = "multilingual-e5-small"
 ONNX_FILE = "onnx/sentence_embedding.onnx"
+# The weights beside the graph (ONNX external data): onnxruntime memory-maps this file instead of
+# parsing a 470 MB protobuf into private memory (load peak 1158 → 425 MB, eval/BENCHMARKS.md).
+ONNX_DATA = ONNX_FILE + ".data"
 DEFAULT_THREADS = 2
 
 
@@ -90,6 +93,7 @@ class OnnxEncoder:
         self._session = onnxruntime.InferenceSession(
             str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
         self.dim = int(self._session.get_outputs()[0].shape[-1])
+        self._weights = MappedWeights(folder / ONNX_DATA)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([self._query_prefix + t for t in texts], batch_size=32)
@@ -113,7 +117,46 @@ class OnnxEncoder:
             (embeddings,) = self._session.run(
                 None, {"input_ids": input_ids, "attention_mask": attention_mask})
             out[rows] = embeddings
+        self._weights.release()
         return out
+
+
+class MappedWeights:
+    """This process's memory mappings of the external weights file, released after each run.
+
+    onnxruntime memory-maps `….onnx.data`. A query reads a few rows of the 366 MB word-embedding
+    matrix, but each page fault maps its neighbours too (read-ahead, fault-around), so after a few
+    hundred queries ~290 MB of the file counted as the process's RSS. `release` drops the pages
+    from this process (MADV_DONTNEED: the mapping is read-only, so the next read simply faults the
+    same bytes back from the page cache); the weights, and so the vectors, are unchanged.
+    Best effort: a no-op where /proc or madvise is missing.
+    """
+
+    MADV_DONTNEED = 4
+
+    def __init__(self, path: Path) -> None:
+        self.ranges: list[tuple[int, int]] = []
+        self._madvise = None
+        try:
+            import ctypes
+
+            target = str(Path(path).resolve())
+            with open("/proc/self/maps", encoding="utf-8") as maps:
+                for line in maps:
+                    fields = line.split(maxsplit=5)
+                    if len(fields) == 6 and fields[5].strip() == target:
+                        start, end = (int(x, 16) for x in fields[0].split("-"))
+                        self.ranges.append((start, end - start))
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            self._madvise = libc.madvise
+        except (OSError, AttributeError, ValueError):
+            self.ranges = []
+
+    def release(self) -> None:
+        if self._madvise is not None:
+            for start, length in self.ranges:
+                self._madvise(start, length, self.MADV_DONTNEED)
 
 
 class SentenceTransformerEncoder:

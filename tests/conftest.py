@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 
 SLOW_FIXTURES = {"index_home", "retriever", "assistant", "server", "tiny_model", "baseline", "cache_dir"}
-SLOW_MODULES = {"test_app", "test_index", "test_evaluate", "test_models", "test_baseline", "test_add"}
+SLOW_MODULES = {"test_app", "test_index", "test_evaluate", "test_models", "test_baseline", "test_add",
+                "test_reliability_app", "test_reliability_ingest"}
+SLOW_PREFIXES = ("test_chroma_",)  # a real Chroma collection or server, real embeddings
 
 from rag import config
 from rag.load import load_corpus
@@ -70,7 +72,8 @@ def retriever(index_home):
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.split(".")[-1] in SLOW_MODULES:
+        module = item.module.__name__.split(".")[-1]
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES or module.startswith(SLOW_PREFIXES):
             item.add_marker(pytest.mark.slow)
 
 
