@@ -26,7 +26,9 @@ from rag.errors import IndexUnavailable
 from rag.index import index_path, load_user_words, read_info, tokenize
 from rag.lexicon import Lexicon
 from rag.store import Store
+from rag.textin import normalize_question
 
+MAX_SEARCHED = 2000  # characters of a query searched: four times the longest question the answer layer takes
 RRF_K = 60
 CANDIDATES = 60
 RERANK_CANDIDATES = 20
@@ -208,7 +210,9 @@ class Retriever:
 
     def search(self, question: str, k: int = 5, region: str | list[str] | None = None,
                doc_id: str | list[str] | None = None, kind: str | list[str] | None = None) -> list[Hit]:
-        """The k best clauses for a question, best first."""
+        """The k best clauses for a question, best first. The text is cleaned and bounded first
+        (a lone surrogate cannot be folded; 40,000 characters cost seconds), as every caller's is."""
+        question, _ = normalize_question(question, MAX_SEARCHED)
         simplified = to_simplified(question)
         regions = [region] if isinstance(region, str) else list(region or []) or self.store.gazetteer.regions_in(question)
         doc_ids = [doc_id] if isinstance(doc_id, str) else list(doc_id or [])
