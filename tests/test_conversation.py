@@ -112,3 +112,22 @@ def test_a_standalone_question_resets_the_context(conversation):
     assert len(conversation.turns) == 1
     conversation.reset()
     assert conversation.last is None
+
+
+def test_rag_chat_reads_a_conversation_from_stdin(index_home):
+    """`rag chat` as a process: a follow-up resolved against the turn before, /reset, /quit."""
+    import os
+    import subprocess
+    import sys
+
+    lines = "平江的受污染耕地安全利用率目标是多少？\n那沅江呢？\n/reset\n那沅江呢？\n/quit\n平江县燃气整治由谁牵头？\n"
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "chat"], input=lines, env=dict(os.environ),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    first, second, after_reset = out.split("问：")[1:4]
+    assert "91%" in first and "引文" in first
+    assert "按上文理解为：沅江市的受污染耕地安全利用率目标是多少？" in second and "92%" in second
+    assert "《沅江市安全守底行动实施方案》二、(四)3" in second  # the citation, printed with the answer
+    assert "（已开始新对话）" in out and "按上文理解为" not in after_reset
+    assert out.count("问：") == 3  # nothing is answered after /quit
