@@ -63,7 +63,8 @@ class Turn:
     citations: list = field(default_factory=list)  # the Citations of its answer
     units: list[str] = field(default_factory=list)  # the units its answer names, leads first
     items: list[str] = field(default_factory=list)  # the items of a list answer, in order
-    sides: tuple[str, ...] = ()
+    sides: tuple[str, ...] = ()  # a comparison's regions
+    topic: str = ""  # a comparison's topic
 
 
 def answer_units(citations: list) -> list[str]:
@@ -187,6 +188,9 @@ class Conversation:
         if UNIT_PRONOUN.search(simplified) and self.last_units():
             return self.unit(message)
         base = last.resolved
+        if last.sides and not own and not regions and (phrase := self.attribute_phrase(message)):
+            topic = f"{self.topic_of(last.topic)[0]}{joined(phrase)}"  # 配合单位呢 after a comparison: compare that
+            return Resolution(f"对比{'和'.join(last.sides)}：{topic}", True, "compare", last.sides, topic)
         if not own and regions and set(regions) != set(last.query.regions):
             return Resolution(self.swap_regions(PUNCTUATION.sub("", base), last.query.regions, regions) + "？", True, "region")
         topic, attribute = self.topic_of(base)
@@ -213,7 +217,7 @@ class Conversation:
                 sides.insert(0, scope[0])
         sides = sides[-2:] if len(sides) > 2 else sides
         last = self.last
-        topic = self.without_regions(PUNCTUATION.sub("", last.resolved), last.query.regions) if not last.sides else last.resolved.split("：", 1)[-1]
+        topic = last.topic or self.without_regions(PUNCTUATION.sub("", last.resolved), last.query.regions)
         if len(sides) < 2:
             return Resolution(last.resolved, True, "compare-missing")
         return Resolution(f"对比{'和'.join(sides)}：{topic}", True, "compare", tuple(sides), topic)
@@ -253,7 +257,8 @@ class Conversation:
             self.turns.clear()
         turn = Turn(message, resolution.question, self.parse(resolution.question if not resolution.sides else resolution.topic),
                     list(answer.citations), answer_units(answer.citations) if not answer.refused else [],
-                    list_items(answer.answer, answer.citations) if not answer.refused else [], resolution.sides)
+                    list_items(answer.answer, answer.citations) if not answer.refused else [], resolution.sides,
+                    resolution.topic)
         self.turns.append(turn)
         del self.turns[:-20]  # a long session keeps its recent context only
         return turn

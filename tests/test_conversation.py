@@ -74,6 +74,14 @@ def test_compare_the_last_two_single_region_turns(conversation):
     assert resolution.question.startswith("对比平江县和沅江市")
 
 
+def test_an_attribute_after_a_comparison_is_compared_too(conversation):
+    turn(conversation, "平江县非煤矿山专项整治由谁牵头？")
+    turn(conversation, "那沅江呢？")
+    turn(conversation, "两地比一下")
+    resolution = conversation.resolve("配合单位呢？")
+    assert resolution.sides == ("平江县", "沅江市") and resolution.topic == "非煤矿山专项整治配合单位有哪些"
+
+
 def test_compare_without_two_regions_is_not_a_comparison(conversation):
     turn(conversation, "平江的受污染耕地安全利用率目标是多少？")
     assert not conversation.resolve("对比一下").sides
