@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from rag.answer import Answer, Assistant
+from rag.conversation import Conversation, Resolution
 from rag.llm import llm_stream
 from rag.llm_backends import LLMBackend
 
@@ -29,6 +30,29 @@ class Chat:
         """A comparison of the given regions on one topic, as it grows; the last item is final."""
         yield from self.present(self.assistant.compare(sides, topic))
 
+    def conversation(self) -> Conversation:
+        """A new, empty conversation over this assistant's corpus (one per session)."""
+        return Conversation(self.assistant.parse, self.assistant.store.gazetteer)
+
+    def stream_turn(self, conversation: Conversation, message: str, region: str | None = None,
+                    doc_id: str | None = None, k: int = 5) -> Iterator[Answer]:
+        """A message within a conversation: a follow-up is answered as the standalone question it
+        resolves to, shown above the answer; the last item is final and is recorded in the conversation."""
+        resolution = conversation.resolve(message)
+        if resolution.sides:
+            answers = self.present(self.assistant.compare(list(resolution.sides), resolution.topic, k=k))
+        else:
+            answers = self.stream(resolution.question, region=region, doc_id=doc_id, k=k)
+        answer = None
+        for answer in answers:
+            yield shown(answer, message, resolution)
+        if answer is not None:
+            conversation.record(message, resolution, answer)
+
+    def final_turn(self, conversation: Conversation, message: str) -> Answer:
+        """The finished answer to one message of a conversation (the /chat API, `rag chat`, the eval)."""
+        return [*self.stream_turn(conversation, message)][-1]
+
     def final(self, question: str) -> Answer:
         """The finished answer to one question (what the API and the eval read)."""
         return [*self.stream(question)][-1]
@@ -41,3 +65,11 @@ class Chat:
         for end in range(1, len(paragraphs)):
             yield replace(answer, answer="\n\n".join(paragraphs[:end]))
         yield answer
+
+
+def shown(answer: Answer, message: str, resolution: Resolution) -> Answer:
+    """The answer to a follow-up, with the question it was understood as above it."""
+    if not resolution.followup:
+        return answer
+    return replace(answer, question=message, resolved_question=resolution.question,
+                   answer=f"按上文理解为：{resolution.question}\n\n{answer.answer}")

@@ -173,6 +173,55 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _citations_text(answer) -> str:
+    """Each citation of an answer on its own lines: the clause, its units and the quoted span."""
+    from rag.clean import to_simplified
+
+    lines = []
+    for c in answer.citations:
+        units = c.units_sentence()
+        lines.append(f"[{c.n}] 《{c.title}》{c.path}「{to_simplified(c.clause_title)}」（{c.region}）" + (f" {units}" if units else ""))
+        lines.append("    > " + c.quote.replace("\n", " ")[:300])
+    return "\n".join(lines)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A conversation in the terminal: one message a line from stdin, follow-ups read against the
+    turns before; /reset starts a new conversation, /quit (or end of input) ends it."""
+    from rag.answer import Assistant
+    from rag.chat import Chat
+
+    chat = Chat(Assistant(_retriever()), _llm_backend(args.llm))
+    conversation = chat.conversation()
+    interactive = sys.stdin.isatty()
+    print("方案助手对话：输入问题后回车；/reset 开始新对话，/quit 退出。", flush=True)
+    while True:
+        if interactive:
+            print("> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        message, notice = normalize_question(line.strip(), MAX_QUESTION)
+        if not message:
+            continue
+        if message in ("/quit", "/exit", "/q"):
+            break
+        if message in ("/reset", "/new"):
+            conversation.reset()
+            print("（已开始新对话）", flush=True)
+            continue
+        if notice:
+            print(f"注意: {notice}", file=sys.stderr)
+        answer = chat.final_turn(conversation, message)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            continue
+        print(f"\n问：{message}\n{answer.answer}")
+        cited = _citations_text(answer)
+        print(("\n引文：\n" + cited if cited else "") + "\n" + "—" * 20, flush=True)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -189,7 +238,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _sweep(args, cases, retriever)
     assistant = Assistant(retriever)
     chat = Chat(assistant, _llm_backend(args.llm))
-    rows = evaluate.run_cases(cases, lambda q: chat.final(q).to_dict(), assistant.cited_text)
+    rows = evaluate.run_cases(cases, lambda q: chat.final(q).to_dict(), assistant.cited_text,
+                              converse=lambda messages: evaluate.last_turn(chat, messages))
     metrics = evaluate.by_category(rows)
     baseline = None
     if args.baseline == "naive":
@@ -296,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=5, help="返回条款数")
     ask.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型在同一批条款上作答（默认取 RAG_LLM）")
     ask.set_defaults(func=cmd_ask)
+    chat = commands.add_parser("chat", help="在终端里连续对话（追问会结合上文理解）；/reset 新对话，/quit 退出")
+    chat.add_argument("--json", action="store_true", help="每条回答输出一行 JSON")
+    chat.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型作答（默认取 RAG_LLM）")
+    chat.set_defaults(func=cmd_chat)
     run_eval = commands.add_parser("eval", help="运行回归评测并按门槛判定")
     run_eval.add_argument("--cases", default=str(config.PROJECT_ROOT / "eval" / "cases.jsonl"))
     run_eval.add_argument("--thresholds", default=str(config.PROJECT_ROOT / "eval" / "thresholds.toml"),
@@ -315,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands whose output is piped (`rag ask … | head`) end quietly on a closed pipe. Never the
 # server: with SIGPIPE at its default, one browser closing a connection mid-download killed it.
-PIPED_COMMANDS = ("parse", "ask", "eval")
+PIPED_COMMANDS = ("parse", "ask", "chat", "eval")
 
 
 def main(argv: list[str] | None = None) -> int:

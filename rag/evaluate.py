@@ -38,6 +38,8 @@ def load_cases(path: Path) -> list[dict]:
             if missing:
                 raise KeyError(", ".join(missing))
             case["expect"].setdefault("docs", [])
+            if not isinstance(case.get("turns", []), list) or not all(isinstance(t, str) for t in case.get("turns", [])):
+                raise TypeError("turns 应为问题列表 (turns must be a list of questions)")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CaseFileError(f"{path}:{number}: 不是有效的评测用例 (invalid case): {exc}") from None
         cases.append(case)
@@ -140,12 +142,27 @@ def by_category(rows: list[dict]) -> dict[str, dict]:
     return {"overall": aggregate(rows), **{c: aggregate([r for r in rows if r["category"] == c]) for c in categories}}
 
 
-def run_cases(cases: list[dict], ask: Callable[[str], dict], clause_text: Callable[[str, str], str | None]) -> list[dict]:
-    """Every case through `ask` (the same contract as `rag ask --json`), scored."""
+def last_turn(chat, messages: list[str]) -> dict:
+    """The answer to the last of `messages`, asked in order in one new conversation."""
+    conversation = chat.conversation()
+    answer = None
+    for message in messages:
+        answer = chat.final_turn(conversation, message)
+    return answer.to_dict()
+
+
+def run_cases(cases: list[dict], ask: Callable[[str], dict], clause_text: Callable[[str, str], str | None],
+              converse: Callable[[list[str]], dict] | None = None) -> list[dict]:
+    """Every case through `ask` (the same contract as `rag ask --json`), scored. A case with
+    "turns" is a conversation: its earlier questions are asked first, in order, through
+    `converse`, and the last answer is the one scored."""
     rows = []
     for case in cases:
         started = time.perf_counter()
-        result = ask(case["question"])
+        turns = case.get("turns") or []
+        if turns and converse is None:
+            raise CaseFileError(f"{case['id']}: 对话用例需要 converse (a conversation case needs a conversation)")
+        result = converse([*turns, case["question"]]) if turns else ask(case["question"])
         latency = (time.perf_counter() - started) * 1000
         checks = {**score_retrieval(case, result.get("retrieved", [])), **score_answer(case, result, clause_text)}
         rows.append({**result, "id": case["id"], "category": case["category"], "expect": case["expect"],

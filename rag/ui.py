@@ -25,8 +25,9 @@ STARTED = time.perf_counter()  # before the Gradio import, the slowest part of s
 import gradio as gr  # noqa: E402
 
 from rag.answer import Answer, Assistant  # noqa: E402
-from rag.chat import Chat  # noqa: E402
+from rag.chat import Chat, shown  # noqa: E402
 from rag.clean import to_simplified  # noqa: E402
+from rag.conversation import Conversation  # noqa: E402
 from rag.llm_backends import LLMBackend, load_backend  # noqa: E402
 from rag.textin import MAX_QUESTION, markdown_literal, normalize_question  # noqa: E402
 from rag.ui_html import CSS, Corpus, citation_card  # noqa: E402
@@ -83,6 +84,20 @@ def stream_scoped(chat: Chat, question: str, searches: list[Scope]) -> Iterator[
         for last in chat.stream(question, region=scope.region, doc_id=scope.doc_id):
             yield combine([*done, (scope, last)])
         done.append((scope, last))
+
+
+def stream_conversation(chat: Chat, conversation: Conversation, text: str, searches: list[Scope]) -> Iterator[Answer]:
+    """A chat message as a turn of the session's conversation: a follow-up answered as the
+    standalone question it resolves to (shown above the answer), under the chosen filters."""
+    if len(searches) == 1:
+        yield from chat.stream_turn(conversation, text, region=searches[0].region, doc_id=searches[0].doc_id)
+        return
+    resolution = conversation.resolve(text)
+    answer = None
+    for answer in (stream_scoped(chat, resolution.question, searches) if not resolution.sides
+                   else chat.stream_compare(list(resolution.sides), resolution.topic)):
+        yield shown(answer, text, resolution)
+    conversation.record(text, resolution, answer)
 
 
 def mask_key(key: str) -> str:
@@ -196,6 +211,7 @@ def build(chat: Chat) -> gr.Blocks:
                             question = gr.Textbox(elem_id="question", show_label=False, scale=5, max_lines=4,
                                                   placeholder="输入问题，按回车提问")
                             ask = gr.Button("提问", variant="primary", elem_id="ask", scale=1)
+                            new_chat = gr.Button("新对话", elem_id="new-chat", scale=1)
                         with gr.Row():
                             example_buttons = [gr.Button(q, size="sm") for q in examples]
                         with gr.Accordion("筛选范围", open=False):
@@ -209,6 +225,9 @@ def build(chat: Chat) -> gr.Blocks:
                         gr.Markdown("#### 引文")
                         cited = gr.State([])
                         citation_panel(cited)
+                # One Conversation per browser session, made at its first message (a State's
+                # initial value is copied per session, and the assistant must not be).
+                conversation = gr.State(None)
             with gr.Tab("对比", id="compare"):
                 with gr.Row():
                     region_a = gr.Dropdown(regions, value=regions[0], label="地区甲", elem_id="region-a")
@@ -234,27 +253,32 @@ def build(chat: Chat) -> gr.Blocks:
                             f"`{info['model']}`；建立于 {info['built_at']}。")
 
         @user_safe
-        def respond(text: str, history: list[dict], regions: list[str], doc_ids: list[str]) -> Iterator[tuple]:
-            """Stream the answer into the chat; the citations and the mode follow with the final text."""
+        def respond(text: str, history: list[dict], regions: list[str], doc_ids: list[str],
+                    session: Conversation | None) -> Iterator[tuple]:
+            """Stream the answer into the chat; the citations and the mode follow with the final text.
+            A follow-up is read against the session's conversation and answered as the question it resolves to."""
             text, notice = normalize_question(text, MAX_QUESTION)
             if not text:
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
+            session = session or chat.conversation()
             searches = scopes(regions, doc_ids, titles)
             # The question is shown as typed: escaped, so HTML or Markdown in it is text, never markup.
             history = [*history, {"role": "user", "content": markdown_literal(text + (f"\n（{notice}）" if notice else ""))},
                        {"role": "assistant", "content": "正在查找…"}]
-            yield history, "", "正在查找…", gr.skip()
+            yield history, "", "正在查找…", gr.skip(), session
             answer = None
-            for answer in stream_scoped(chat, text, searches):
+            for answer in stream_conversation(chat, session, text, searches):
                 history[-1] = {"role": "assistant", "content": answer.answer.replace("<", "&lt;")}
-                yield history, gr.skip(), status_markdown(answer, searches), gr.skip()
-            yield history, gr.skip(), gr.skip(), [asdict(c) for c in answer.citations]
+                yield history, gr.skip(), status_markdown(answer, searches), gr.skip(), gr.skip()
+            yield history, gr.skip(), gr.skip(), [asdict(c) for c in answer.citations], session
 
-        chat_inputs = [question, chatbot, region_filter, doc_filter]
-        chat_outputs = [chatbot, question, status, cited]
+        chat_inputs = [question, chatbot, region_filter, doc_filter, conversation]
+        chat_outputs = [chatbot, question, status, cited, conversation]
         for trigger in (question.submit, ask.click):
             trigger(respond, chat_inputs, chat_outputs, api_visibility="private")
+        new_chat.click(lambda: ([], "", "**模式**：—", [], None), outputs=[chatbot, question, status, cited, conversation],
+                       api_visibility="private")
         for button, example in zip(example_buttons, examples):
             button.click(partial(str, example), outputs=question, api_visibility="private").then(
                 respond, chat_inputs, chat_outputs, api_visibility="private")
@@ -301,6 +325,19 @@ def build(chat: Chat) -> gr.Blocks:
             return (f"（{notice}）\n\n" if notice else "") + api_markdown(chat.final(question))
 
         gr.api(ask_api, api_name="ask")
+
+        @user_safe
+        def chat_api(message: str, session: Conversation | None) -> tuple[str, Conversation]:
+            """One message of a conversation (one gradio_client Client per conversation): a follow-up
+            is answered as the standalone question it resolves to, shown as 按上文理解为."""
+            message, notice = normalize_question(message, MAX_QUESTION)
+            session = session or chat.conversation()
+            if not message:
+                return "（问题为空）", session
+            return (f"（{notice}）\n\n" if notice else "") + api_markdown(chat.final_turn(session, message)), session
+
+        api_message, api_reply, api_session = gr.Textbox(visible=False), gr.Markdown(visible=False), gr.State(None)
+        gr.Button(visible=False).click(chat_api, [api_message, api_session], [api_reply, api_session], api_name="chat")
     return demo
 
 

@@ -19,6 +19,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run"]
 GAS = "平江县燃气整治由谁牵头？"
+TARGET = "平江的受污染耕地安全利用率目标是多少？"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,19 @@ def test_api_ask_returns_cited_markdown(server):
     reply = Client(server, verbose=False).predict(GAS, api_name="/ask")
     assert "牵头单位：城管局；配合单位：发改局" in reply
     assert "[1] 《平江县打好安全生产翻身仗工作方案》二、(二)3「燃气安全专项整治」（平江县）" in reply
+
+
+def test_api_chat_follows_the_conversation_of_its_client(server):
+    """/chat keeps one conversation per client session; /ask stays single-turn."""
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    assert "91%" in client.predict(TARGET, api_name="/chat")
+    reply = client.predict("那沅江呢？", api_name="/chat")
+    assert reply.startswith("按上文理解为：沅江市的受污染耕地安全利用率目标是多少？") and "92%" in reply
+    assert "《沅江市安全守底行动实施方案》二、(四)3" in reply
+    assert "按上文理解为" not in Client(server, verbose=False).predict("那沅江呢？", api_name="/chat")
+    assert "按上文理解为" not in client.predict("那沅江呢？", api_name="/ask")
 
 
 def test_many_users_at_once_all_answered(server):
@@ -103,6 +117,20 @@ def test_browser_chat_citation_browser_compare_and_escaping(server):
         question.fill("<script>alert(1)</script>")
         page.locator("#ask").click()
         expect(page.locator("#chat")).to_contain_text("<script>alert(1)</script>", timeout=30_000)
+
+        # A two-turn conversation: 新对话 clears the chat, and the follow-up is answered as the
+        # standalone question it resolves to, shown above the answer, with its own citation.
+        page.locator("#new-chat").click()
+        expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=10_000)
+        question.fill(TARGET)
+        question.press("Enter")
+        expect(page.locator("#chat")).to_contain_text("91%", timeout=30_000)
+        question.fill("那沅江呢？")
+        question.press("Enter")
+        expect(page.locator("#chat")).to_contain_text("按上文理解为：沅江市的受污染耕地安全利用率目标是多少？", timeout=30_000)
+        expect(page.locator("#chat")).to_contain_text("92%", timeout=30_000)
+        expect(citations).to_contain_text("《沅江市安全守底行动实施方案》", timeout=30_000)
+        expect(citations).to_contain_text("二、(四)3")
         page.wait_for_timeout(500)
         page.screenshot(path=ARTIFACTS / "app-end.png")
         browser.close()

@@ -72,6 +72,7 @@ class Answer:
     notice: str = ""
     kind: str = ""  # how it was composed: lead, number, general, compare, structure, across, metadata
     route: dict[str, str] = field(default_factory=dict)  # {name, reason}: which route answered and why
+    resolved_question: str = ""  # a follow-up in a conversation, rewritten as the standalone question answered
 
     def to_dict(self) -> dict:
         return asdict(self)
