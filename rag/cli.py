@@ -241,6 +241,61 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port)
 
 
+def _views_store():
+    """The Store over the parsed corpus (no model, no index) and the manifest dates of its documents."""
+    from rag.index import clause_records
+    from rag.store import Store
+
+    documents, problems = load_corpus(config.corpus_dir())
+    for problem in problems:
+        print(f"{'错误' if problem.fatal else '注意'}: {problem.source}: {problem.message}", file=sys.stderr)
+    return Store(clause_records(documents)[0]), {d.id: d.date for d in documents}
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from rag import views
+
+    store, _ = _views_store()
+    if unknown := [d for d in args.doc or [] if d not in store.documents]:
+        raise UsageError(f"清单中没有文档 {'、'.join(unknown)}")
+    for written in views.write_matrix(store, args.output, args.format, args.doc, args.region):
+        print(f"已写出 {written}")
+    return 0
+
+
+def cmd_unit(args: argparse.Namespace) -> int:
+    from rag import views
+
+    store, _ = _views_store()
+    print(views.unit_markdown(store, args.name, args.region))
+    return 0 if views.unit_page(store, args.name, args.region) else 1
+
+
+def cmd_deadlines(args: argparse.Namespace) -> int:
+    from rag import views
+
+    store, dates = _views_store()
+    dated, undated = views.deadlines(store, args.before, dates, args.region)
+    print(views.md_table(views.DEADLINE_HEADER, views.deadline_rows(dated)))
+    print(f"\n未写明日期的时限（{len(undated)} 项）")
+    for record in undated:
+        print(f"- {record['deadline'] or record['responsibility']}  {record['doc_id']} {record['path']} {record['title']}")
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from rag import views
+
+    store, dates = _views_store()
+    if args.compare:
+        print(views.indicator_markdown(views.compare_indicators(store, *args.compare, dates=dates)))
+        return 0
+    rows = [[i.name, i.target, i.year or "", i.record["region"], f"{i.record['doc_id']} {i.record['path']}"]
+            for i in views.indicators(store, args.region, dates)]
+    print(views.md_table(["指标", "目标", "年份", "地区", "出处"], rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="方案助手 — 有出处的方案问答")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -279,6 +334,24 @@ def build_parser() -> argparse.ArgumentParser:
     run_eval.add_argument("--baseline", choices=["naive"], help="同时评测朴素 llama-index 基线")
     run_eval.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型作答后再评测（默认取 RAG_LLM）")
     run_eval.set_defaults(func=cmd_eval)
+    matrix = commands.add_parser("matrix", help="责任矩阵：每条写明单位的条款一行，另附单位×方案汇总")
+    matrix.add_argument("--doc", nargs="+", help="只包括这些文档 id")
+    matrix.add_argument("--region", help="只包括该地区的方案")
+    matrix.add_argument("--format", choices=["csv", "xlsx", "md"], default="xlsx")
+    matrix.add_argument("-o", "--output", required=True, help="输出文件（csv 另写 *.pivot.csv）")
+    matrix.set_defaults(func=cmd_matrix)
+    unit = commands.add_parser("unit", help="一个单位的全部任务（牵头、配合、负责），按方案分组")
+    unit.add_argument("name", help="单位名称（简称、别名、繁体均可）")
+    unit.add_argument("--region", help="只看该地区")
+    unit.set_defaults(func=cmd_unit)
+    due = commands.add_parser("deadlines", help="时限日历：按到期日排列的条款及其单位")
+    due.add_argument("--before", help="只列出此日期（YYYY-MM-DD）及以前到期的")
+    due.add_argument("--region", help="只看该地区")
+    due.set_defaults(func=cmd_deadlines)
+    indicators = commands.add_parser("indicators", help="指标表：条款中的数量目标，可按指标名对比两地")
+    indicators.add_argument("--compare", nargs=2, metavar="REGION", help="对比两个地区")
+    indicators.add_argument("--region", help="只看该地区")
+    indicators.set_defaults(func=cmd_indicators)
     serve = commands.add_parser("serve", help="启动网页版助手（Gradio）")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址")
     serve.add_argument("--port", type=int, default=7860, help="端口")
@@ -288,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands whose output is piped (`rag ask … | head`) end quietly on a closed pipe. Never the
 # server: with SIGPIPE at its default, one browser closing a connection mid-download killed it.
-PIPED_COMMANDS = ("parse", "ask", "eval")
+PIPED_COMMANDS = ("parse", "ask", "eval", "unit", "deadlines", "indicators")
 
 
 def main(argv: list[str] | None = None) -> int:
