@@ -66,6 +66,14 @@ def indicator_chart_data(table: dict) -> list[tuple[str, list[dict]]]:
     return charts
 
 
+def best_pair(store: Store, regions: list[str], dates: dict) -> tuple[str | None, str | None]:
+    """The two regions that share the most indicators (the 指标 tab opens on them)."""
+    pairs = [(a, b) for n, a in enumerate(regions) for b in regions[n + 1:]]
+    if not pairs:
+        return (regions[0] if regions else None), None
+    return max(pairs, key=lambda p: len(views.compare_indicators(store, *p, dates)["both"]))
+
+
 def add_view_tabs(store: Store, dates: dict | None = None) -> None:
     """The four tabs, added to the enclosing `gr.Tabs`."""
     import pandas as pd
@@ -121,18 +129,19 @@ def add_view_tabs(store: Store, dates: dict | None = None) -> None:
         d_region.change(show_deadlines, [d_before, d_region], [d_table, d_note], api_visibility="private")
 
     with gr.Tab("指标", id="indicators"):
+        first, second = best_pair(store, regions, dates)
         with gr.Row():
-            i_a = gr.Dropdown(regions, value=regions[0] if regions else None, label="地区甲", elem_id="indicator-a")
-            i_b = gr.Dropdown(regions, value=regions[min(1, len(regions) - 1)] if regions else None, label="地区乙",
-                              elem_id="indicator-b")
+            i_a = gr.Dropdown(regions, value=first, label="地区甲", elem_id="indicator-a")
+            i_b = gr.Dropdown(regions, value=second, label="地区乙", elem_id="indicator-b")
 
         def compare(a: str | None, b: str | None) -> tuple:
             if not a or not b:
-                return "请选择两个地区。", None
+                return "请选择两个地区。", "", None
             table = views.compare_indicators(store, a, b, dates)
-            return views.indicator_markdown(table), indicator_chart_data(table)
+            return (views.indicator_markdown(table, alone=False), views.indicator_markdown(table, shared=False),
+                    indicator_chart_data(table))
 
-        first_table, first_charts = compare(i_a.value, i_b.value)
+        first_table, first_alone, first_charts = compare(i_a.value, i_b.value)
         i_state = gr.State(first_charts)
         i_table = gr.Markdown(first_table, elem_id="indicator-table")
 
@@ -140,7 +149,11 @@ def add_view_tabs(store: Store, dates: dict | None = None) -> None:
             @gr.render(inputs=i_state)
             def charts(data: list | None) -> None:
                 for title, rows in (data or [])[:12]:
-                    gr.BarPlot(pd.DataFrame(rows), x="地区", y="值", title=title, tooltip=["出处"], height=220)
+                    top = max(r["值"] for r in rows)
+                    gr.BarPlot(pd.DataFrame(rows), x="地区", y="值", title=title, tooltip=["出处"], height=220,
+                               y_lim=[0, top * 1.1 or 1])
 
+        with gr.Accordion("只有一方写明的指标", open=False):
+            i_alone = gr.Markdown(first_alone, elem_id="indicator-alone")
         for control in (i_a, i_b):
-            control.change(compare, [i_a, i_b], [i_table, i_state], api_visibility="private")
+            control.change(compare, [i_a, i_b], [i_table, i_alone, i_state], api_visibility="private")

@@ -305,12 +305,13 @@ def cite(i: Indicator) -> str:
     return f"{i.target}［{i.record['doc_id']} {i.record['path']}］"
 
 
-def indicator_markdown(table: dict) -> str:
+def indicator_markdown(table: dict, shared: bool = True, alone: bool = True) -> str:
+    """The aligned indicators as a table (`shared`), then those only one side states (`alone`)."""
     first, second = table["regions"]
-    lines = [f"| 指标 | {first} | {second} |", "|---|---|---|"]
-    for name, (a, b) in table["both"].items():
+    lines = [f"| 指标 | {first} | {second} |", "|---|---|---|"] if shared else []
+    for name, (a, b) in table["both"].items() if shared else ():
         lines.append(f"| {name} | {'；'.join(map(cite, a))} | {'；'.join(map(cite, b))} |")
-    for region, only in zip(table["regions"], table["only"]):
+    for region, only in zip(table["regions"], table["only"]) if alone else ():
         lines.append(f"\n**仅{region}有的指标**（{len(only)} 项）\n")
         lines += [f"- {name}：{'；'.join(map(cite, items))}" for name, items in only.items()]
     return "\n".join(lines)

@@ -228,3 +228,60 @@ def test_rag_unit_deadlines_indicators(parsed_corpus):
     regions = sorted({c["region"] for c in store.clauses})[:2]
     result = run_cli("indicators", "--compare", *regions)
     assert result.returncode == 0 and f"| 指标 | {regions[0]} | {regions[1]} |" in result.stdout
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_the_four_tabs_in_a_browser(parsed_corpus, tmp_path):
+    """The tabs as the app adds them (on the parsed corpus, no model): a filter, a download, a unit, the charts."""
+    import gradio as gr
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect, sync_playwright
+
+    from rag.ui_views import add_view_tabs, best_pair, indicator_chart_data
+
+    store = parsed_corpus[2]
+    regions = sorted({c["region"] for c in store.clauses})
+    with gr.Blocks() as demo:
+        with gr.Tabs():
+            add_view_tabs(store)
+    demo.queue()
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+            page.goto(url)
+            table = page.locator("#matrix-table")
+            first = views.matrix_rows(store)[0]
+            expect(table).to_contain_text(first[2], timeout=30_000)
+            region = page.locator("#matrix-region input")
+            region.fill(regions[-1])
+            page.get_by_role("option", name=regions[-1], exact=True).click()
+            other = views.matrix_rows(store, region=regions[-1])[0]
+            expect(table).to_contain_text(other[2], timeout=30_000)
+            with page.expect_download() as download:
+                page.locator("#matrix-download").click()
+            saved = tmp_path / "m.xlsx"
+            download.value.save_as(saved)
+            sheet = load_workbook(saved)["责任矩阵"]
+            assert sheet.max_row == len(views.matrix_rows(store, region=regions[-1])) + 1
+
+            page.get_by_role("tab", name="单位").click()
+            expect(page.locator("#unit-page")).to_contain_text("共", timeout=10_000)
+            page.get_by_role("tab", name="时限").click()
+            expect(page.locator("#deadline-table")).to_contain_text("到期", timeout=10_000)
+            page.get_by_role("tab", name="指标").click()
+            first, second = best_pair(store, regions, {})
+            expect(page.locator("#indicator-table")).to_contain_text(first, timeout=10_000)
+            charts = indicator_chart_data(views.compare_indicators(store, first, second))
+            assert charts
+            expect(page.locator("#indicator-charts")).to_contain_text(charts[0][0], timeout=10_000)
+            (ROOT / "test-artifacts").mkdir(exist_ok=True)
+            page.screenshot(path=ROOT / "test-artifacts" / "views-indicators.png", full_page=True)
+            browser.close()
+    finally:
+        demo.close()
