@@ -241,21 +241,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port)
 
 
-def _views_store():
-    """The Store over the parsed corpus (no model, no index) and the manifest dates of its documents."""
+def _views_store(*regions: str | None):
+    """The Store over the parsed corpus (no model, no index) and the manifest dates of its documents;
+    a region the corpus lacks is refused with the regions it has."""
     from rag.index import clause_records
     from rag.store import Store
 
     documents, problems = load_corpus(config.corpus_dir())
     for problem in problems:
         print(f"{'错误' if problem.fatal else '注意'}: {problem.source}: {problem.message}", file=sys.stderr)
+    known = sorted({d.region for d in documents})
+    if unknown := [r for r in regions if r and r not in known]:
+        raise UsageError(f"语料中没有地区 {'、'.join(unknown)}；现有地区：{'、'.join(known)}")
     return Store(clause_records(documents)[0]), {d.id: d.date for d in documents}
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
     from rag import views
 
-    store, _ = _views_store()
+    store, _ = _views_store(args.region)
     if unknown := [d for d in args.doc or [] if d not in store.documents]:
         raise UsageError(f"清单中没有文档 {'、'.join(unknown)}")
     for written in views.write_matrix(store, args.output, args.format, args.doc, args.region):
@@ -266,7 +270,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_unit(args: argparse.Namespace) -> int:
     from rag import views
 
-    store, _ = _views_store()
+    store, _ = _views_store(args.region)
     print(views.unit_markdown(store, args.name, args.region))
     return 0 if views.unit_page(store, args.name, args.region) else 1
 
@@ -274,7 +278,7 @@ def cmd_unit(args: argparse.Namespace) -> int:
 def cmd_deadlines(args: argparse.Namespace) -> int:
     from rag import views
 
-    store, dates = _views_store()
+    store, dates = _views_store(args.region)
     dated, undated = views.deadlines(store, args.before, dates, args.region)
     print(views.md_table(views.DEADLINE_HEADER, views.deadline_rows(dated)))
     print(f"\n未写明日期的时限（{len(undated)} 项）")
@@ -286,7 +290,7 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
 def cmd_indicators(args: argparse.Namespace) -> int:
     from rag import views
 
-    store, dates = _views_store()
+    store, dates = _views_store(args.region, *(args.compare or []))
     if args.compare:
         print(views.indicator_markdown(views.compare_indicators(store, *args.compare, dates=dates)))
         return 0

@@ -20,8 +20,8 @@ from test_foreign import FIXTURE, MANIFEST, SOURCE
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env,
                           cwd=cwd or ROOT, timeout=120)
 
@@ -285,3 +285,23 @@ def test_the_four_tabs_in_a_browser(parsed_corpus, tmp_path):
             browser.close()
     finally:
         demo.close()
+
+
+def test_the_commands_on_the_foreign_corpus(tmp_path):
+    shutil.copy(FIXTURE / SOURCE, tmp_path / SOURCE)
+    (tmp_path / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    env = {"RAG_CORPUS": str(tmp_path)}
+    out = tmp_path / "m.xlsx"
+    result = run_cli("matrix", "-o", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    from openpyxl import load_workbook
+
+    assert load_workbook(out)["责任矩阵"].max_row == 91
+    region = re.search(r'region = "([^"]+)"', MANIFEST)[1]
+    year = re.search(r'date = "(\d{4})', MANIFEST)[1]
+    result = run_cli("deadlines", "--before", f"{year}-06-30", env=env)
+    assert result.returncode == 0 and f"| {year}-05-31 |" in result.stdout and f"| {year}-07-31 |" not in result.stdout
+    assert "持续推进" in result.stdout.split("未写明日期的时限")[1]
+    assert run_cli("indicators", "--region", region, env=env).stdout.count("\n|") > 2
+    refused = run_cli("unit", "某局", "--region", "没有这个地区", env=env)
+    assert refused.returncode == 2 and region in refused.stderr
