@@ -6,6 +6,8 @@ of `rag.views` into Gradio components, so the CLI and the app show the same thin
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -38,8 +40,12 @@ def matrix_file(store: Store, region: str | None, doc_ids: list[str] | None) -> 
     """The matrix and pivot of the current filters as an xlsx in a temporary folder."""
     folder = Path(tempfile.gettempdir()) / "rag-views"
     folder.mkdir(exist_ok=True)
-    path = Path(tempfile.mkstemp(prefix="责任矩阵-", suffix=".xlsx", dir=folder)[1])
-    views.write_matrix(store, path, "xlsx", doc_ids or None, _region(region))
+    # One file per filter (not per click), written aside and moved in whole: users share it safely.
+    key = hashlib.sha1(repr((_region(region), sorted(doc_ids or []), len(store.clauses))).encode()).hexdigest()[:10]
+    path = folder / f"责任矩阵-{key}.xlsx"
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".xlsx", delete=False) as part:
+        views.write_matrix(store, part.name, "xlsx", doc_ids or None, _region(region))
+    os.replace(part.name, path)
     return str(path)
 
 
