@@ -7,6 +7,8 @@ import signal
 import sys
 
 from rag import config
+from rag.cli_views import add_view_commands
+from rag.errors import UsageError
 from rag.load import ManifestError, load_corpus
 from rag.lock import IngestBusy, is_write_failure, write_failure
 from rag.parse import Clause, parse_document
@@ -112,10 +114,6 @@ def _print_hits(hits: list) -> None:
 
 def _units_line_dict(record: dict) -> str:
     return _units_line(Clause(**{k: record[k] for k in Clause.__dataclass_fields__}))
-
-
-class UsageError(Exception):
-    """A problem the user can fix (no index, bad settings, bad input): printed, exit 2."""
 
 
 def _retriever():
@@ -360,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_eval.add_argument("--sweep", help="在这些相关度下限上各跑一遍（如 0.3,0.4,0.5,0.6），输出风险-覆盖表 (risk-coverage table)")
     run_eval.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型作答后再评测（默认取 RAG_LLM）")
     run_eval.set_defaults(func=cmd_eval)
+    add_view_commands(commands)
     serve = commands.add_parser("serve", help="启动网页版助手（Gradio）")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址")
     serve.add_argument("--port", type=int, default=7860, help="端口")
@@ -369,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands whose output is piped (`rag ask … | head`) end quietly on a closed pipe. Never the
 # server: with SIGPIPE at its default, one browser closing a connection mid-download killed it.
-PIPED_COMMANDS = ("parse", "ask", "chat", "eval")
+PIPED_COMMANDS = ("parse", "ask", "chat", "eval", "unit", "deadlines", "indicators")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ from rag.conversation import Conversation  # noqa: E402
 from rag.llm_backends import LLMBackend, load_backend  # noqa: E402
 from rag.textin import MAX_QUESTION, markdown_literal, normalize_question  # noqa: E402
 from rag.ui_html import CSS, Corpus, citation_card  # noqa: E402
+from rag.ui_views import add_view_tabs  # noqa: E402
 from rag.webguard import MAX_FILE_SIZE, QUEUE_MAX, launch_problem, port_problem, user_safe  # noqa: E402
 
 MODES = {"grounded": "依据原文（grounded）", "llm": "大模型生成（LLM）", "fallback": "回退到依据原文（fallback）"}
@@ -246,6 +247,7 @@ def build(chat: Chat) -> gr.Blocks:
                     clause_pick.render()
                     search.render()
                 tree.render()
+            add_view_tabs(store)
             with gr.Tab("设置", id="settings"):
                 info = assistant.retriever.info
                 gr.Markdown("#### 大模型接口（只读）\n" + llm_settings_markdown(getattr(chat.llm, "name", None)))
