@@ -195,6 +195,7 @@ def test_the_xlsx_opens_with_header_frozen_and_cjk_intact(parsed_corpus, tmp_pat
     assert book["单位×方案"].freeze_panes == "A2"
 
 
+@pytest.mark.slow  # a subprocess or a browser
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "md"])
 def test_rag_matrix_writes_its_files(tmp_path, fmt):
     out = tmp_path / f"matrix.{fmt}"
@@ -208,6 +209,7 @@ def test_rag_matrix_writes_its_files(tmp_path, fmt):
         assert out.read_text(encoding="utf-8").count("\n## ") == 1
 
 
+@pytest.mark.slow  # a subprocess or a browser
 def test_rag_matrix_filters_by_region(parsed_corpus, tmp_path):
     region = parsed_corpus[2].clauses[0]["region"]
     out = tmp_path / "m.csv"
@@ -217,6 +219,7 @@ def test_rag_matrix_filters_by_region(parsed_corpus, tmp_path):
     assert run_cli("matrix", "--doc", "no-such-doc", "-o", str(out)).returncode == 2
 
 
+@pytest.mark.slow  # a subprocess or a browser
 def test_rag_unit_deadlines_indicators(parsed_corpus):
     store = parsed_corpus[2]
     unit = views.matrix_rows(store)[0][3].split("、")[0]
@@ -234,6 +237,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+@pytest.mark.slow  # a subprocess or a browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 def test_the_four_tabs_in_a_browser(parsed_corpus, tmp_path):
     """The tabs as the app adds them (on the parsed corpus, no model): a filter, a download, a unit, the charts."""
@@ -287,6 +291,7 @@ def test_the_four_tabs_in_a_browser(parsed_corpus, tmp_path):
         demo.close()
 
 
+@pytest.mark.slow  # a subprocess or a browser
 def test_the_commands_on_the_foreign_corpus(tmp_path):
     shutil.copy(FIXTURE / SOURCE, tmp_path / SOURCE)
     (tmp_path / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
