@@ -1,0 +1,159 @@
+"""Load benchmark: N concurrent gradio_client users × M questions against a running app, mixed
+with hostile clients, and whether every answer equals the one asked alone.
+
+Hostile clients send long random-CJK questions through /ask and open connections that send
+half a request and hang up (the way a closed chat stream does). Only 127.0.0.1 is a target.
+
+    python eval/load.py --url http://127.0.0.1:7860 --users 20 --questions 10 --hostile 4
+    python eval/load.py --start --users 3 --questions 2 --hostile 1      # starts app.py itself
+
+Prints errors, p50/p95/max latency of the normal questions, throughput and the number of
+answers that differ from the solo run; exits 1 when there were errors or differences.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+READY = re.compile(r"已就绪：(http://\S+?)（")
+
+
+def questions(count: int) -> list[str]:
+    """Answerable questions of the gated eval set, in a fixed order."""
+    cases = [json.loads(line) for line in (ROOT / "eval" / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    chosen = [c["question"] for c in cases if not c["expect"].get("should_refuse") and not c.get("turns")]
+    return chosen[:count]
+
+
+def hang_up(url: str, stop: threading.Event, counts: dict) -> None:
+    """Connections that send half a request, or read a few bytes of an asset, then close."""
+    parsed = urlparse(url)
+    while not stop.is_set():
+        try:
+            with socket.create_connection((parsed.hostname, parsed.port), timeout=5) as conn:
+                conn.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                conn.recv(16)
+            counts["hang-ups"] += 1
+        except OSError:
+            counts["hang-up errors"] += 1
+        time.sleep(0.05)
+
+
+def long_questions(client_factory, stop: threading.Event, counts: dict, seed: int) -> None:
+    rng = random.Random(seed)
+    client = client_factory()
+    while not stop.is_set():
+        text = "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(rng.randint(300, 490)))
+        try:
+            client.predict(text, api_name="/ask")
+            counts["long questions"] += 1
+        except Exception:  # noqa: BLE001 - a hostile client's failure is counted, not raised
+            counts["long-question errors"] += 1
+
+
+def run(url: str, users: int, per_user: int, hostile: int) -> dict:
+    from gradio_client import Client
+
+    factory = lambda: Client(url, verbose=False)  # noqa: E731
+    asked = questions(users * per_user)
+    solo_client = factory()
+    solo = {q: solo_client.predict(q, api_name="/ask") for q in dict.fromkeys(asked)}
+    stop, counts = threading.Event(), {"hang-ups": 0, "hang-up errors": 0, "long questions": 0, "long-question errors": 0}
+    noise = [threading.Thread(target=hang_up, args=(url, stop, counts), daemon=True) for _ in range(max(0, hostile // 2))]
+    noise += [threading.Thread(target=long_questions, args=(factory, stop, counts, n), daemon=True)
+              for n in range(hostile - hostile // 2)]
+    for thread in noise:
+        thread.start()
+    latencies: list[float] = []
+    errors: list[str] = []
+    differ: list[str] = []
+    lock = threading.Lock()
+
+    def user(number: int) -> None:
+        client = factory()
+        for q in asked[number * per_user:(number + 1) * per_user]:
+            started = time.perf_counter()
+            try:
+                answer = client.predict(q, api_name="/ask")
+            except Exception as exc:  # noqa: BLE001 - every failure is a finding
+                with lock:
+                    errors.append(f"{q[:30]}: {type(exc).__name__}: {exc}"[:200])
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                if re.sub(r"用时 \d+ ms", "", answer) != re.sub(r"用时 \d+ ms", "", solo[q]):
+                    differ.append(q)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    stop.set()
+    ordered = sorted(latencies)
+    return {"users": users, "questions per user": per_user, "hostile clients": hostile, "answered": len(latencies),
+            "errors": errors, "differ from solo": differ, "wall s": round(wall, 1),
+            "throughput q/s": round(len(latencies) / wall, 2) if wall else None,
+            "p50 s": round(statistics.median(ordered), 3) if ordered else None,
+            "p95 s": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3) if ordered else None,
+            "max s": round(ordered[-1], 3) if ordered else None, **counts}
+
+
+def start_app() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 300
+    for line in process.stdout:
+        if ready := READY.search(line):
+            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # keep draining
+            return process, ready[1]
+        if time.monotonic() > deadline:
+            break
+    process.kill()
+    raise SystemExit("app.py did not start")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", help="a running app (127.0.0.1 only)")
+    parser.add_argument("--start", action="store_true", help="start app.py on a free port for the run")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--questions", type=int, default=10)
+    parser.add_argument("--hostile", type=int, default=4)
+    args = parser.parse_args(argv)
+    process = None
+    if args.start:
+        process, url = start_app()
+    elif args.url and urlparse(args.url).hostname in ("127.0.0.1", "localhost"):
+        url = args.url
+    else:
+        parser.error("give --start or a --url on 127.0.0.1")
+    try:
+        result = run(url, args.users, args.questions, args.hostile)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+    return 1 if result["errors"] or result["differ from solo"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
