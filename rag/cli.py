@@ -368,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands whose output is piped (`rag ask … | head`) end quietly on a closed pipe. Never the
 # server: with SIGPIPE at its default, one browser closing a connection mid-download killed it.
-PIPED_COMMANDS = ("parse", "ask", "chat", "eval", "unit", "deadlines", "indicators")
+PIPED_COMMANDS = ("parse", "ask", "chat", "eval", "unit", "deadlines", "indicators", "ingest", "add", "models")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -247,7 +247,7 @@ def ingest(force: bool = False, progress: bool = True, home: Path | None = None)
     hashes = {d.id: document_hash(d) for d in documents}
     info = read_info(home)
     if (not force and info and info.get("documents") == hashes and info.get("model") == encoder_name()
-            and info.get("format") == INDEX_FORMAT and store_is_current(info)):
+            and info.get("format") == INDEX_FORMAT and index_intact(index_path(home), info) and store_is_current(info)):
         return IngestReport("unchanged", info["clauses"], 0, time.perf_counter() - started, problems)
 
     records, dense, lexical = clause_records(documents)
@@ -264,6 +264,22 @@ def ingest(force: bool = False, progress: bool = True, home: Path | None = None)
 
     write_index(home, records, vectors, lexical, {"model": name, "documents": hashes})
     return IngestReport("built", len(records), embedded, time.perf_counter() - started, problems)
+
+
+def fingerprint(folder: Path) -> dict[str, int]:
+    """Size of every file an index folder serves from, outside Chroma's own store: a truncated
+    or missing file shows as a different size."""
+    files = [folder / "clauses.json", folder / "df.json", folder / "user_words.txt", *sorted((folder / "bm25").glob("*"))]
+    return {str(f.relative_to(folder)): f.stat().st_size for f in files if f.is_file()}
+
+
+def index_intact(folder: Path, info: dict) -> bool:
+    """The files are the ones `info.json` recorded when the index was built (older indexes record none)."""
+    recorded = info.get("files")
+    try:
+        return recorded is None or fingerprint(folder) == recorded
+    except OSError:
+        return False
 
 
 def store_is_current(info: dict) -> bool:
@@ -306,7 +322,7 @@ def write_index(home: Path, records: list[dict], vectors: np.ndarray, lexical: l
     _write_chroma(chroma, name, records, vectors)
     _write_bm25(built, records, lexical)
     (built / "clauses.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-    info = {"format": INDEX_FORMAT, **info, "dim": int(vectors.shape[1]), "clauses": len(records),
+    info = {"format": INDEX_FORMAT, **info, "dim": int(vectors.shape[1]), "clauses": len(records), "files": fingerprint(built),
             "collection": name, "chroma_url": url, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (built / "info.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     _switch(home, built)

@@ -5,6 +5,7 @@ concerns, and every readable document is still returned.
 """
 from __future__ import annotations
 
+import os
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -53,6 +54,12 @@ class Problem:
     fatal: bool = True
 
 
+def max_document_bytes() -> int:
+    """The largest document file read (RAG_MAX_DOC_MB, default 20): a plan is a few hundred KB; a
+    file far larger is a mistake (a scan, a dump) that would cost minutes and gigabytes to parse."""
+    return int(float(os.environ.get("RAG_MAX_DOC_MB") or 20) * 2**20)
+
+
 def read_manifest(corpus: Path) -> list[dict]:
     path = corpus / "manifest.toml"
     try:
@@ -93,6 +100,10 @@ def _document(entry: dict, corpus: Path) -> tuple[Document | None, Problem | Non
         return None, Problem(source, f"文档 {entry['id']} 的 source 指向语料文件夹之外，已拒绝读取 "
                                      f"(source must be a file inside the corpus folder)")
     try:
+        size = path.stat().st_size
+        if size > max_document_bytes():
+            return None, Problem(source, f"文件过大（{size / 2**20:.1f} MB，上限 {max_document_bytes() / 2**20:.0f} MB，"
+                                         f"可用 RAG_MAX_DOC_MB 调整）(file too large)")
         raw = path.read_bytes()
     except OSError as exc:
         return None, Problem(source, f"无法读取文件 (cannot read file): {exc.strerror or exc}")

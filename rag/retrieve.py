@@ -23,7 +23,7 @@ from rag import config
 from rag.clean import to_simplified
 from rag.glossary import chinese_terms
 from rag.errors import IndexUnavailable
-from rag.index import index_path, load_user_words, read_info, tokenize
+from rag.index import index_intact, index_path, load_user_words, read_info, tokenize
 from rag.lexicon import Lexicon
 from rag.store import Store
 from rag.textin import normalize_question
@@ -129,6 +129,8 @@ class Retriever:
 
         if not info.get("collection"):
             raise IndexUnavailable(f"索引格式过旧（{folder}）。请运行：rag ingest")
+        if not index_intact(folder, info):
+            raise IndexUnavailable(f"索引已损坏（{folder}：文件与建立时记录的不符）。请运行：rag ingest")
         url = chroma_url() or info.get("chroma_url")
         try:
             collection = client(folder, url).get_collection(info["collection"])
