@@ -261,3 +261,12 @@ def test_cli_json_contract(index_home):
     assert {"n", "doc_id", "source", "title", "path", "lead_units", "cooperating_units", "responsible_units",
             "quote", "text"} <= set(data["citations"][0])
     assert {"doc_id", "source", "path", "score", "text"} <= set(data["retrieved"][0])
+
+
+def test_an_english_question_gets_an_english_frame_with_the_units_as_written(assistant):
+    answer = assistant.ask("Which department leads the gas safety rectification in Pingjiang?")
+    assert not answer.refused and answer.answer.startswith("According to 《")
+    assert "Lead: 城管局; cooperating: 发改局" in answer.answer
+    assert answer.citations[0].quote in answer.citations[0].text  # the quote stays in Chinese, exact
+    refused = assistant.ask("Which department leads the gas safety rectification in Changsha?")
+    assert refused.refused and refused.answer.startswith("The plans in the corpus do not answer this question.")

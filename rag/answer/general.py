@@ -21,6 +21,9 @@ def compose_general(asked: Asked, kind: str = "general", stress_statements: bool
             continue
         said = hit.clause["text"] if is_table_row(hit.clause) else quote(hit.clause["text"], stressed, asked.lexicon.idf)
         c = citation(len(citations) + 1, hit, said)
-        lines.append(f"{c.label()}{c.units_note()}：[{c.n}]\n\n> {said}")
+        if asked.query.language == "en":
+            lines.append(f"{c.label()}" + (f" ({c.units_english()})" if c.units_english() else "") + f": [{c.n}]\n\n> {said}")
+        else:
+            lines.append(f"{c.label()}{c.units_note()}：[{c.n}]\n\n> {said}")
         citations.append(c)
     return Composed("\n\n".join(lines), citations, kind)

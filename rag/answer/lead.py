@@ -42,8 +42,12 @@ def compose_lead(asked: Asked) -> Composed:
             c.lead_units, c.cooperating_units, c.responsible_units = units.lead_units, units.cooperating_units, units.responsible_units
         scope = f"{to_simplified(units.topic)}方面，" if units and units.topic else ""
         count = unit_count(c, counted_role) if counted_role is not None and n == 1 else ""
-        lines.append(f"{'根据' if n == 1 else '另据'}{c.label()}：{scope}{c.units_sentence() or '未写明牵头或负责单位'}。"
-                     f"{count}[{n}]\n\n> {said}")
+        if asked.query.language == "en":  # an English frame; units and the quote as the plan writes them
+            lines.append(f"{'According to' if n == 1 else 'Also, per'} {c.label()}: "
+                         f"{c.units_english() or 'no lead or responsible unit is named'}. [{n}]\n\n> {said}")
+        else:
+            lines.append(f"{'根据' if n == 1 else '另据'}{c.label()}：{scope}{c.units_sentence() or '未写明牵头或负责单位'}。"
+                         f"{count}[{n}]\n\n> {said}")
         citations.append(c)
     return Composed("\n\n".join(lines), citations, "lead")
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from rag.answer.base import Asked, Composed
 from rag.answer.general import compose_general
 from rag.answer.quote import citation, has_figure, has_time, quote
+from rag.answer.types import Citation
 from rag.clean import to_simplified
 
 
@@ -25,13 +26,21 @@ def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Co
         if not states(said) or (citations and relevance < 0.5):
             continue
         c = citation(len(citations) + 1, hit, said)
-        lines.append(f"{'根据' if not citations else '另据'}{c.label()}{c.units_note()}：[{c.n}]\n\n> {said}")
+        lines.append(f"{source_line(c, first=not citations, english=asked.query.language == 'en')}[{c.n}]\n\n> {said}")
         citations.append(c)
         if len(citations) == 2:
             break
     if not citations:
         return compose_general(asked, kind=kind)
     return Composed("\n\n".join(lines), citations, kind)
+
+
+def source_line(c: Citation, first: bool, english: bool) -> str:
+    """"根据《…》二、(一)「…」（牵头单位：…）：" or its English frame."""
+    if english:
+        units = c.units_english()
+        return f"{'According to' if first else 'Also, per'} {c.label()}" + (f" ({units})" if units else "") + ": "
+    return f"{'根据' if first else '另据'}{c.label()}{c.units_note()}："
 
 
 def compose_number(asked: Asked) -> Composed:

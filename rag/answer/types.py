@@ -46,6 +46,11 @@ class Citation:
             parts.append(f"负责单位：{simplified_units(self.responsible_units)}")
         return "；".join(parts)
 
+    def units_english(self) -> str:
+        """"Lead: 城管局; cooperating: 发改局": an English frame, the unit names as the plan writes them."""
+        roles = (("Lead", self.lead_units), ("cooperating", self.cooperating_units), ("responsible", self.responsible_units))
+        return "; ".join(f"{role}: {simplified_units(units)}" for role, units in roles if units)
+
     def units_note(self) -> str:
         """The units in brackets after a label, or nothing for a clause that names none."""
         units = self.units_sentence()
