@@ -60,7 +60,9 @@ def client(folder: Path | None, url: str | None = None):
             raise StoreUnavailable(down_message(url, exc)) from None
     if folder is None:
         raise ValueError("an embedded Chroma store needs its index folder")
-    return chromadb.PersistentClient(path=str(folder / "chroma"), settings=settings)
+    # The real folder, not the `index` link: chromadb caches one client per path string, and after a
+    # re-ingest the link names a new folder that the cached client does not know.
+    return chromadb.PersistentClient(path=str((folder / "chroma").resolve()), settings=settings)
 
 
 def collection_name(build: str) -> str:

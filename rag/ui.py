@@ -247,7 +247,9 @@ def build(chat: Chat) -> gr.Blocks:
                     clause_pick.render()
                     search.render()
                 tree.render()
-            add_view_tabs(store)
+            # The four tracking views under one tab: eight tabs side by side overflow into a menu.
+            with gr.Tab("跟踪", id="track"), gr.Tabs():
+                add_view_tabs(store)
             with gr.Tab("设置", id="settings"):
                 info = assistant.retriever.info
                 gr.Markdown("#### 大模型接口（只读）\n" + llm_settings_markdown(getattr(chat.llm, "name", None)))
