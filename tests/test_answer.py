@@ -269,4 +269,4 @@ def test_an_english_question_gets_an_english_frame_with_the_units_as_written(ass
     assert "Lead: 城管局; cooperating: 发改局" in answer.answer
     assert answer.citations[0].quote in answer.citations[0].text  # the quote stays in Chinese, exact
     refused = assistant.ask("Which department leads the gas safety rectification in Changsha?")
-    assert refused.refused and refused.answer.startswith("The plans in the corpus do not answer this question.")
+    assert refused.refused and "The plans in the corpus do not answer this question." in refused.answer

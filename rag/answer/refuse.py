@@ -176,4 +176,4 @@ def refusal_text(reason: str, hits: list[Hit], query: Query) -> str:
     nearest = "".join(f"\n- 《{h.clause['doc_title']}》{h.clause['path']}「{to_simplified(h.clause['title'])}」（相关，但不能回答该问题）"
                       for h in hits[:3]) if hits and not is_instruction(query) else ""
     english = "The plans in the corpus do not answer this question. " if query.language == "en" else ""
-    return f"{english}{NOT_FOUND}能回答该问题的内容。{reason}" + (f"\n\n最接近的条款：{nearest}" if nearest else "")
+    return f"{NOT_FOUND}能回答该问题的内容。{english}{reason}" + (f"\n\n最接近的条款：{nearest}" if nearest else "")
