@@ -28,6 +28,15 @@ FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCh
 
 
 @pytest.fixture(scope="module")
+def retriever(index_home):
+    """A Retriever opened now: an earlier module's `rag ingest --force` on the same home replaced the
+    index folder the session's Retriever was opened on."""
+    from rag.retrieve import Retriever
+
+    return Retriever(index_home)
+
+
+@pytest.fixture(scope="module")
 def assistant(retriever):
     return Assistant(retriever)
 
