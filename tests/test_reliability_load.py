@@ -9,23 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import config
 from rag.load import load_corpus
+from tests.test_load import corpus, run_parse  # noqa: F401 - the same copied corpus and `rag parse` run
 
 ALL = {"pj-shoudi", "yj-shoudi", "pj-fanshen", "pj-liuzhang", "yz-zhuanbao"}
-
-
-def run_parse(corpus: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAG_CORPUS": str(corpus)}
-    return subprocess.run([sys.executable, "-m", "rag.cli", "parse", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    target = tmp_path / "corpus"
-    shutil.copytree(config.corpus_dir(), target)
-    return target
 
 
 def point_source(corpus: Path, old: str, new: str) -> None:
