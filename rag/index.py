@@ -25,7 +25,7 @@ import numpy as np
 
 from rag import config
 from rag.load import Document, Problem, load_corpus
-from rag.lock import exclusive_ingest
+from rag.lock import exclusive_ingest, in_use
 from rag.parse import Clause, parse_document
 from rag.units import normalize_unit
 
@@ -87,10 +87,11 @@ def index_path(home: Path | None = None) -> Path:
     return (home or config.rag_home()) / "index"
 
 
-def read_info(home: Path | None = None) -> dict | None:
-    """The current index's manifest, or None when there is no complete index."""
+def read_info(home: Path | None = None, folder: str = "index") -> dict | None:
+    """The manifest of the current index (or of the build `folder` in `home`), or None when
+    there is no complete index."""
     try:
-        return json.loads((index_path(home) / "info.json").read_text(encoding="utf-8"))
+        return json.loads(((home or config.rag_home()) / folder / "info.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -215,8 +216,11 @@ def _write_bm25(folder: Path, records: list[dict], lexical: list[str]) -> None:
     (folder / "df.json").write_text(json.dumps(document_frequency(tokens), ensure_ascii=False), encoding="utf-8")
 
 
-def _switch(home: Path, built: Path) -> None:
-    """Point `index` at the new folder in one rename, then drop the folders no longer used."""
+def _switch(home: Path, built: Path) -> list[Path]:
+    """Point `index` at the new folder in one rename, then drop the folders nobody serves from.
+
+    Returns the older folders kept because a running process still serves from them.
+    """
     link = index_path(home)
     temporary = home / f".index-link-{os.getpid()}"
     if temporary.is_symlink() or temporary.exists():
@@ -225,9 +229,15 @@ def _switch(home: Path, built: Path) -> None:
     if link.exists() and not link.is_symlink():
         shutil.rmtree(link)
     os.replace(temporary, link)
-    for old in home.glob("index-*"):
-        if old != built and old.is_dir():
+    kept = []
+    for old in sorted(home.glob("index-*")):
+        if old == built or not old.is_dir():
+            continue
+        if in_use(old):
+            kept.append(old)
+        else:
             shutil.rmtree(old, ignore_errors=True)
+    return kept
 
 
 @exclusive_ingest  # one ingest at a time per RAG_HOME (rag/lock.py)
@@ -306,8 +316,9 @@ def write_index(home: Path, records: list[dict], vectors: np.ndarray, lexical: l
     The vectors go to a new Chroma collection (embedded in the folder, or on the RAG_CHROMA_URL
     server) named after the build. `info.json` is written last and names that collection: a
     folder without it is an interrupted build, never served. On a server, the collections of
-    older builds are dropped after the switch, except the one just replaced, so that processes
-    still serving it keep answering until they restart (docs/deploy.md).
+    older builds are dropped after the switch, except the one just replaced and any a process
+    here still serves from, so that running apps keep answering until they restart
+    (docs/deploy.md). Embedded, the same holds for the older folders (`rag/lock.py`).
     """
     from rag.chroma_store import chroma_url, client, collection_name, drop_unused
 
@@ -325,9 +336,9 @@ def write_index(home: Path, records: list[dict], vectors: np.ndarray, lexical: l
     info = {"format": INDEX_FORMAT, **info, "dim": int(vectors.shape[1]), "clauses": len(records), "files": fingerprint(built),
             "collection": name, "chroma_url": url, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (built / "info.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
-    _switch(home, built)
+    kept = _switch(home, built)
     if url:
-        keep = {name}
+        keep = {name, *(collection_name(folder.name) for folder in kept)}
         if previous and previous.get("chroma_url") == url and previous.get("collection"):
             keep.add(previous["collection"])
         drop_unused(chroma, keep)

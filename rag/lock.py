@@ -1,10 +1,16 @@
-"""One ingest at a time: an exclusive `flock` on a lock file in RAG_HOME.
+"""One ingest at a time, and no ingest removing an index someone still serves from: `flock`s.
 
 Two `rag ingest --force` started together used to race: each removed the other's half-built
 folder when it switched its own in, and the `index` link could end up pointing at a deleted
 folder. The lock serialises them. `flock` is released by the kernel when the holding process
 dies, so a `kill -9` mid-ingest never leaves a stale lock behind; the PID written into the file
 is only there to tell the waiting user who holds it.
+
+Every process that serves from an index folder holds a shared `flock` on its `.serving.lock`
+for as long as it serves (`hold_serving`). An ingest that has switched the `index` link to its
+new build removes an older folder only when nobody holds that lock (`in_use`): a running app
+keeps answering from the folder it opened until it restarts, and the next ingest after that
+removes the folder.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_NAME = ".ingest.lock"
+SERVING_NAME = ".serving.lock"
 DEFAULT_WAIT = 600.0  # a cold ingest takes ≈ 2 minutes on 2 cores; a waiting one gives up after 10
 
 
@@ -64,6 +71,31 @@ def ingest_lock(home: Path, wait: float | None = None, poll: float = 0.2) -> Ite
         yield
     finally:
         handle.close()  # closing the descriptor releases the flock
+
+
+def hold_serving(folder: Path):
+    """A shared lock on `folder` for as long as the returned file stays open (a reader's lease)."""
+    try:
+        handle = open(folder / SERVING_NAME, "a+", encoding="utf-8")
+    except OSError:  # a read-only index (no ingest can remove it either): serve without a lease
+        return None
+    fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+    return handle
+
+
+def in_use(folder: Path) -> bool:
+    """Whether some process (this one included) serves from `folder`."""
+    try:
+        handle = open(folder / SERVING_NAME, "r", encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES"}

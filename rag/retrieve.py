@@ -24,6 +24,7 @@ from rag.clean import to_simplified
 from rag.glossary import chinese_terms
 from rag.errors import IndexUnavailable
 from rag.index import index_intact, index_path, load_user_words, read_info, tokenize
+from rag.lock import hold_serving
 from rag.lexicon import Lexicon
 from rag.store import Store
 from rag.textin import normalize_question
@@ -59,16 +60,34 @@ class Hit:
         return result
 
 
+def serving_folder(home: Path | None) -> tuple[Path, dict, object]:
+    """The current index folder (the link resolved once), its info, and a lease on it.
+
+    Everything is read from the resolved folder, never through the link, so an ingest that
+    switches the link meanwhile cannot mix two builds; the lease keeps that ingest from removing
+    the folder while this process serves from it.
+    """
+    for _ in range(5):
+        folder = index_path(home).resolve()
+        info = read_info(folder.parent, folder.name)
+        if info is None:
+            raise IndexUnavailable(f"没有可用的索引（{index_path(home)}）。请先运行：rag ingest")
+        lease = hold_serving(folder)
+        if index_path(home).resolve() == folder and folder.is_dir():
+            return folder, info, lease
+        if lease:
+            lease.close()  # an ingest switched the link between the two looks: take the new build
+    raise IndexUnavailable(f"索引正在频繁重建（{index_path(home)}），请稍后再试 (the index keeps changing)")
+
+
 class Retriever:
     """Loads the current index once; `search` is then pure computation."""
 
     def __init__(self, home: Path | None = None, encoder=None) -> None:
         import bm25s
 
-        folder = index_path(home)
-        info = read_info(home)
-        if info is None:
-            raise IndexUnavailable(f"没有可用的索引（{folder}）。请先运行：rag ingest")
+        folder, info, self._lease = serving_folder(home)
+        self.folder = folder
         try:
             self.clauses: list[dict] = json.loads((folder / "clauses.json").read_text(encoding="utf-8"))
             load_user_words((folder / "user_words.txt").read_text(encoding="utf-8").split("\n"))
@@ -101,6 +120,12 @@ class Retriever:
                                    for c in self.clauses])
         self.store = Store(self.clauses)
         self.lexicon = Lexicon(frequency, len(self.clauses), self.store.gazetteer)
+
+    def close(self) -> None:
+        """Stop serving from this build: the next ingest may remove its folder."""
+        if self._lease:
+            self._lease.close()
+            self._lease = None
 
     def rerank(self, question: str, scores: dict[int, float]) -> None:
         """Order the fused candidates by a cross-encoder's scores (when RAG_RERANKER names one).

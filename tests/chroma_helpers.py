@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rag import config
+from rag.lock import in_use
 
 
 def seeded_home(target: Path) -> Path:
@@ -38,3 +39,11 @@ def chroma_cli() -> str:
 def run_rag(*args: str, env: dict | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "rag.cli", *args], env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
+
+
+def assert_only_served_folders_remain(home: Path) -> None:
+    """The current build, plus older ones only while some process still serves from them."""
+    current = os.readlink(home / "index")
+    older = [p for p in home.glob("index-*") if p.name != current]
+    assert (home / current).is_dir()
+    assert all(in_use(p) for p in older), [(p.name, in_use(p)) for p in older]

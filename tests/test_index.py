@@ -7,13 +7,11 @@ import subprocess
 import sys
 import time
 
+from chroma_helpers import assert_only_served_folders_remain, run_rag
 from rag import config
 from rag.index import EmbeddingCache, ingest, read_info
-
-
-def run_rag(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, timeout=timeout)
+from rag.lock import in_use
+from rag.retrieve import Retriever
 
 
 def test_index_holds_every_clause(index_home, clauses):
@@ -67,7 +65,25 @@ def test_kill_during_ingest_keeps_old_index_serving(index_home):
     finished = run_rag("ingest", "--force")
     assert finished.returncode == 0, finished.stderr
     assert os.readlink(index_home / "index") != before
-    assert [p.name for p in index_home.glob("index-*")] == [os.readlink(index_home / "index")]
+    assert_only_served_folders_remain(index_home)
+
+
+def test_reingest_keeps_the_folder_a_running_retriever_serves_from(index_home, retriever):
+    fresh = run_rag("ingest", "--force")  # a build no other reader of this test session has opened
+    assert fresh.returncode == 0, fresh.stderr
+    serving = Retriever(home=index_home, encoder=retriever.encoder)
+    served = serving.folder
+    first = run_rag("ingest", "--force")
+    assert first.returncode == 0, first.stderr
+    assert os.readlink(index_home / "index") != served.name
+    assert served.is_dir() and in_use(served)
+    assert serving.search("平江县燃气整治由谁牵头？")[0].clause["path"] == "二、(二)3"
+    serving.close()
+    assert not in_use(served)
+    second = run_rag("ingest", "--force")
+    assert second.returncode == 0, second.stderr
+    assert not served.exists()  # nobody served from it any more: the next ingest removed it
+    assert_only_served_folders_remain(index_home)
 
 
 def test_missing_or_corrupt_index_gives_a_clear_message(tmp_path):
