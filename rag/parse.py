@@ -320,7 +320,8 @@ def _split_inline_headings(nodes: list[_Node]) -> list[_Node]:
         # Only a `**` that opens a bold run can open a sub-heading: "…牵头)**持续推进…。**(…"
         # is the gap between two bold runs.
         opening = {m.start() for k, m in enumerate(re.finditer(r"\*\*", raw)) if k % 2 == 0}
-        starts = [m for m in INLINE_HEADING.finditer(raw) if m.start() in opening and raw[: m.start()].strip(" *")]
+        text_from = len(raw) - len(raw.lstrip(" *"))  # a sub-heading needs text before it
+        starts = [m for m in INLINE_HEADING.finditer(raw) if m.start() in opening and m.start() > text_from]
         if node.fields is not None or not starts:
             result.append(node)
             continue
@@ -335,12 +336,20 @@ def _split_inline_headings(nodes: list[_Node]) -> list[_Node]:
     return result
 
 
-def _clause(node: _Node, document: Document, seen: set[str], known: frozenset[str] = frozenset()) -> Clause:
+def _unique_path(path: str, seen: dict[str, int]) -> str:
+    """`path`, or with as many ' as make it new (a repeated heading number keeps both clauses); `seen`
+    holds the paths given out and the count each base reached, so repeat 100 skips the 99 taken."""
+    primes = seen.get(path, 0)
+    while path + "'" * primes in seen:
+        primes += 1
+    seen[path] = primes
+    seen.setdefault(path + "'" * primes, 0)
+    return path + "'" * primes
+
+
+def _clause(node: _Node, document: Document, seen: dict[str, int], known: frozenset[str] = frozenset()) -> Clause:
     text = clean_text("\n".join(node.lines))
-    path = node.path
-    while path in seen:  # a document that repeats a heading number keeps both clauses
-        path += "'"
-    seen.add(path)
+    path = _unique_path(node.path, seen)
     clause = Clause(
         id=f"{document.id}#{path}", doc_id=document.id, source=document.source, annex=node.annex,
         path=path, heading_path=[clean_text(h) for h in node.heading_path], title=clean_text(node.title),
@@ -374,7 +383,7 @@ def parse_document(document: Document) -> list[Clause]:
     """All clauses of one document, in reading order."""
     nodes = _split_inline_headings(_TreeBuilder(document).build())
     nodes = [node for node in nodes if clean_text("".join(node.lines))]
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     known = _known_units(nodes)
     clauses = [_clause(node, document, seen, known) for node in nodes]
     by_node = dict(zip(map(id, nodes), clauses))

@@ -8,8 +8,10 @@ form used for matching (县住建局 ≈ 住建局, 市場監督管理局 ≈ �
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.clean import CLOSE_BRACKETS, OPEN_BRACKETS, to_simplified
 from rag.gazetteer import strip_division
@@ -95,7 +97,10 @@ LABEL = re.compile(
 DEADLINE_CUT = re.compile(r"[，,；;。]")
 
 
+@lru_cache(maxsize=65536)
 def _core(name: str) -> str:
+    """A name's simplified form without bold or bracketed asides; cached, as a long document
+    asks it of the same few hundred names tens of thousands of times."""
     name = to_simplified(name).replace("**", "").strip()
     return re.sub(r"[（(<〈][^）)>〉]*[）)>〉]", "", name).strip()
 
@@ -177,7 +182,7 @@ def labelled_units(text: str, fields: dict[str, str] | None = None) -> set[str]:
     """Names a document gives as units by a label (牵头单位：X) or a table column, normalised: they
     count as units wherever else the document writes them."""
     found = [table_responsibility(fields)] if fields is not None else [
-        item for item in find_responsibilities(text, tails=True) if LABEL.search(item.raw)]
+        item for item in find_responsibilities(text, tails=True, only=LABEL) if LABEL.search(item.raw)]
     names = [u for item in found for u in item.lead_units + item.cooperating_units + item.responsible_units]
     return {normalize_unit(u) for u in names if not is_deadline(u)}
 
@@ -228,41 +233,51 @@ def parse_parenthetical(content: str, known: frozenset[str] | set[str] = frozens
 
 
 def find_responsibilities(text: str, known: frozenset[str] | set[str] = frozenset(),
-                          tails: bool = False) -> list[Responsibility]:
+                          tails: bool = False, only: re.Pattern | None = None) -> list[Responsibility]:
     """Every responsibility parenthetical in `text`, in order, with its character span.
 
     With `tails`, also a line's closing labels written without brackets:
     "…设施改造。牵头单位：市住建局；责任单位：各区人民政府；完成时限：2024年底。"
+    With `only`, parentheticals it does not find are not parsed (a caller that keeps only those
+    saves the parsing). The scan visits brackets alone, so a document's cost is its length once.
     """
     found: list[Responsibility] = []
-    depth, start, open_at = 0, -1, set()
-    for i, char in enumerate(text):
-        if char in OPEN_BRACKETS:
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, -1
+    for bracket in BRACKET.finditer(text):
+        i = bracket.start()
+        if bracket[0] in OPEN_BRACKETS:
             if depth == 0:
                 start = i
             depth += 1
-        elif char in CLOSE_BRACKETS and depth > 0:
+        elif depth > 0:
             depth -= 1
             if depth == 0:
-                open_at.update(range(start, i + 1))
+                spans.append((start, i + 1))
+                if only and not only.search(text, start, i + 1):
+                    continue
                 parsed = parse_parenthetical(text[start + 1 : i], known)
                 if parsed:
                     parsed.raw, parsed.start, parsed.end = text[start : i + 1], start, i + 1
                     found.append(parsed)
     if tails:
-        found += _label_tails(text, open_at)
+        found += _label_tails(text, spans)
     return sorted(found, key=lambda r: r.start)
 
 
+BRACKET = re.compile(f"[{re.escape(OPEN_BRACKETS + CLOSE_BRACKETS)}]")
 TAIL_START = re.compile(r"(?:^|(?<=[。；;！\s]))(?=(?:[牵牽][头頭]|[责責]任|配合|主[办辦责責])[^：:\n]{0,4}[：:])", re.MULTILINE)
 
 
-def _label_tails(text: str, bracketed: set[int]) -> list[Responsibility]:
-    """Labels that close a line outside brackets: from the first role label to the line's end."""
+def _label_tails(text: str, bracketed: list[tuple[int, int]]) -> list[Responsibility]:
+    """Labels that close a line outside brackets (`bracketed`: the spans of the outermost
+    parentheticals, in order): from the first role label to the line's end."""
     found = []
+    starts = [span[0] for span in bracketed]
     for start_match in TAIL_START.finditer(text):
         start = start_match.start()
-        if start in bracketed or (found and start < found[-1].end):
+        k = bisect.bisect_right(starts, start) - 1
+        if (k >= 0 and start < bracketed[k][1]) or (found and start < found[-1].end):
             continue
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
