@@ -197,14 +197,20 @@ def main() -> None:
     print(section)
     print(json.dumps(results, indent=1), file=sys.stderr)
     if not args.no_write:
-        text = REPORT.read_text(encoding="utf-8")
-        if SECTION in text:
-            head, _, rest = text.partition(SECTION)
-            tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
-            text = head + section + tail
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        REPORT.write_text(text, encoding="utf-8")
+        write_section(SECTION, section)
+
+
+def write_section(title: str, section: str) -> None:
+    """Replace the section headed `title` in eval/BENCHMARKS.md by `section` (append it when absent),
+    leaving every other section as it is."""
+    text = REPORT.read_text(encoding="utf-8")
+    if title in text:
+        head, _, rest = text.partition(title)
+        tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    REPORT.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
