@@ -6,11 +6,12 @@ import http.client
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from apphelpers import app_process
+from apphelpers import app_process, free_port
 
 GAS = "平江县燃气整治由谁牵头？"
 
@@ -94,3 +95,53 @@ def test_a_flooded_queue_refuses_the_overflow_at_once_in_chinese_and_keeps_servi
             assert list(pool.map(lambda event: result(url, event), accepted)) == [alone] * len(accepted)
         assert Client(url, verbose=False).predict(GAS, api_name="/ask") == alone
         assert process.poll() is None
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+def test_a_browser_refused_by_a_full_queue_shows_the_chinese_sentence():
+    """Gradio's page shows a fixed English sentence for a 503 from the queue; the Guard middleware
+    answers a browser 429 instead, whose detail the page shows. A real Gradio server with the app's
+    launch guards, a queue of one held full by two blocked jobs, and a real browser."""
+    import threading
+
+    import gradio as gr
+    from playwright.sync_api import expect, sync_playwright
+
+    from rag.webguard import QUEUE_FULL, launch_guards
+
+    release = threading.Event()
+
+    def hold(text: str) -> str:
+        release.wait(60)
+        return text
+
+    with gr.Blocks() as demo:
+        text, reply = gr.Textbox(elem_id="text"), gr.Textbox(elem_id="reply")
+        gr.Button("提问", elem_id="go").click(hold, text, reply, api_name="hold")
+    demo.queue(default_concurrency_limit=1, max_size=1)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            show_error=False, **launch_guards(None))
+    try:
+        parts = urlsplit(url)
+        for _ in range(2):  # one running, one waiting: the queue is full
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            connection.request("POST", "/gradio_api/call/hold", body=json.dumps({"data": ["x"]}),
+                               headers={"Content-Type": "application/json"})
+            assert connection.getresponse().status == 200
+            connection.close()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox",
+                                                 "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+            page = browser.new_page()
+            page.goto(url)
+            page.locator("#text textarea").fill("燃气")
+            page.locator("#go").click()
+            expect(page.get_by_text(QUEUE_FULL).first).to_be_visible(timeout=30_000)
+            browser.close()
+    finally:
+        release.set()
+        demo.close()
