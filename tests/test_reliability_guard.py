@@ -47,6 +47,28 @@ def test_repeated_failed_logins_lock_out_that_client_for_a_while(index_home):
         assert process.poll() is None
 
 
+
+def test_guesses_in_flight_count_before_their_answer_and_memory_stays_bounded():
+    """Five guesses sent at once must not all get through before the first one fails; a sweep of
+    many addresses is forgotten once their lockout has passed."""
+    from rag.webguard import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(attempts=3, lockout=60, clock=lambda: now[0])
+    assert [throttle.admit("a") for _ in range(5)][:3] == [0.0, 0.0, 0.0]  # none answered yet
+    assert throttle.admit("a") == 60 and throttle.admit("b") == 0.0
+    now[0] = 30.0
+    assert throttle.admit("a") == 30  # still locked; waiting does not extend the lock
+    now[0] = 60.0
+    assert throttle.admit("a") == 0.0
+    throttle.succeeded("a")
+    for k in range(10_001):
+        throttle.admit(f"10.0.{k // 256}.{k % 256}")
+    now[0] = 200.0
+    throttle.admit("c")
+    assert set(throttle.failures) == {"c"}
+
+
 def submit(url: str, question: str, browser: bool) -> tuple[int, dict]:
     """POST /gradio_api/call/ask; `browser` adds the header every browser's fetch sends."""
     parts = urlsplit(url)
