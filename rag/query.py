@@ -139,6 +139,7 @@ class Query:
     plan: Plan | None  # the plan the question names
     compared_plans: tuple[Plan, ...]
     counted: tuple[int, str] | None  # "哪六仗": six items, called 仗
+    items_asked: int  # "分别是哪八个": how many items the question asks to have listed (0: no such count)
     unit_count_role: str | None  # "多少个责任单位": the role counted ("" for all); None when no count of units
     listing: bool  # 哪些 / which
     asks_for_units: bool
@@ -191,6 +192,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         plan=named_plan(text, plans, gazetteer), compared_plans=tuple(compared_plans(text, plans, gazetteer)),
         counted=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]), counted["noun"] or "")
         if counted else None,
+        items_asked=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]))
+        if counted and counted.group(0).startswith("哪") else 0,
         unit_count_role=(unit_count["role"] or "") if unit_count else None,
         listing=listing, asks_for_units=bool(ASKS_FOR_UNITS.search(text)),
         unit_role=next((r for r in UNIT_ROLES if r in simplified), ""),

@@ -270,3 +270,38 @@ def test_an_english_question_gets_an_english_frame_with_the_units_as_written(ass
     assert answer.citations[0].quote in answer.citations[0].text  # the quote stays in Chinese, exact
     refused = assistant.ask("Which department leads the gas safety rectification in Changsha?")
     assert refused.refused and "The plans in the corpus do not answer this question." in refused.answer
+
+
+def test_a_paraphrase_in_the_askers_own_words_is_answered(assistant):
+    """老人家里 is no clause's wording (the plan says 困难老年人居家); it no longer sinks the answer."""
+    answer = assistant.ask("平江给困难老人家里做适老化改造，今年要做多少户？")
+    assert not answer.refused, answer.answer
+    assert answer.citations[0].path == "附件7 二、(一)9" and "475户" in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
+def test_an_office_no_plan_mentions_is_refused(assistant):
+    answer = assistant.ask("沅江市智慧网格化治理服务中心在安全守底行动里牵头哪些工作？")
+    assert answer.refused and "网格化" in answer.answer and answer.route["name"] == "out_of_scope"
+
+
+def test_a_post_is_answered_only_with_its_holders_name(assistant):
+    named = assistant.ask("永州市公安局局长叫什么名字？")
+    assert not named.refused and "夏葛桢" in named.answer
+    deputy_only = assistant.ask("平江县县长叫什么名字？")  # the plans name a 副县长's post, never a 县长
+    assert deputy_only.refused
+
+
+def test_a_list_of_so_many_items_needs_a_clause_that_lists_them(assistant):
+    answer = assistant.ask("永州专报里提到的“八大行动”具体是哪八个？")
+    assert answer.refused and "8项" in answer.answer
+
+
+def test_a_units_tasks_across_its_regions_plans(assistant):
+    """No plan named: every plan of the region, grouped by plan; joint leads say with whom."""
+    answer = assistant.ask("平江县住建局牵头哪些工作？")
+    assert answer.route["name"] == "unit_tasks"
+    for title in ("平江县安全守底行动实施方案", "平江县打好安全生产翻身仗工作方案", "平江县打好发展“六仗”总体方案"):
+        assert f"《{title}》：" in answer.answer
+    assert "与市场监督管理局共同牵头" in answer.answer  # 翻身仗 二、(二)10 特种设备
+    assert_citations_resolve(assistant, answer)
