@@ -58,9 +58,9 @@ SECTION = "## Ingest throughput and serving memory"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def other_load(started_load: float, own_cores: float) -> float:
-    """Cores other processes kept busy meanwhile (1-minute load average minus our own use)."""
-    return max(0.0, (started_load + os.getloadavg()[0]) / 2 - own_cores)
+def mean_load(started_load: float) -> float:
+    """The 1-minute load average over a measurement (start and end), our own processes included."""
+    return (started_load + os.getloadavg()[0]) / 2
 
 
 def cold_ingest() -> dict:
@@ -79,7 +79,7 @@ def cold_ingest() -> dict:
     said = re.search(r"(\d+) 条条款，新嵌入 (\d+) 条，用时 ([\d.]+) 秒", run.stdout)
     clauses, embedded, seconds = int(said[1]), int(said[2]), float(said[3])
     return {"clauses": clauses, "embedded": embedded, "wall_s": wall, "ingest_s": seconds, "cpu_s": cpu,
-            "rate": embedded / seconds, "peak_mb": after.ru_maxrss // 1024, "other": other_load(load, cpu / wall)}
+            "rate": embedded / seconds, "peak_mb": after.ru_maxrss // 1024, "load": mean_load(load)}
 
 
 def status_mb(pid: int) -> dict[str, int]:
@@ -114,7 +114,7 @@ def serving_memory(questions: int) -> dict:
             os.kill(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
     return {"questions": len(lines), "ready_s": ready_s, "ready_mb": ready["VmRSS"], "peak_mb": done["VmHWM"],
-            "rss_mb": done["VmRSS"], "other": other_load(load, 0.5)}
+            "rss_mb": done["VmRSS"], "load": mean_load(load)}
 
 
 def write_section(ingest: dict, serving: dict) -> None:
@@ -123,20 +123,25 @@ def write_section(ingest: dict, serving: dict) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     met = lambda ok: "✅ met" if ok else "❌ not met"  # noqa: E731
     body = [SECTION, "",
-            f"Written by `eval/bench_encoder.py --section` on {stamp} (commit {commit}, {os.cpu_count()} cores, shared: "
-            "\"other load\" is how many cores other processes kept busy; above ~0.3 the numbers are pessimistic).", "",
-            "| measure | target | measured | | other load |", "| --- | --- | --- | --- | --- |",
+            f"Written by `eval/bench_encoder.py --section` on {stamp} (commit {commit}, {os.cpu_count()} cores shared with "
+            "other sessions; \"load\" is the 1-minute load average during the run: above ~2.5 the wall times are "
+            "pessimistic, CPU seconds and memory much less so).", "",
+            "| measure | target | measured | | load |", "| --- | --- | --- | --- | --- |",
             f"| cold ingest: clauses embedded per second (`rag ingest --force`, empty embedding cache) | ≥ 10 | "
-            f"{ingest['rate']:.1f} ({ingest['embedded']} in {ingest['ingest_s']:.1f} s, {ingest['cpu_s']:.0f} CPU-s) | "
-            f"{met(ingest['rate'] >= 10)} | {ingest['other']:.1f} |",
+            f"{ingest['rate']:.1f} ({ingest['embedded']} in {ingest['ingest_s']:.1f} s wall) | "
+            f"{met(ingest['rate'] >= 10)} | {ingest['load']:.1f} |",
+            f"| the same, if both cores were ours: clauses / (CPU-s of the whole ingest / 2) | ≥ 10 | "
+            f"{ingest['embedded'] / (ingest['cpu_s'] / 2):.1f} ({ingest['cpu_s']:.0f} CPU-s) | "
+            f"{met(ingest['embedded'] / (ingest['cpu_s'] / 2) >= 10)} (estimate) | |",
             f"| app peak RSS (VmHWM of `python app.py` after {serving['questions']} questions via gradio_client) | ≤ 700 MB | "
             f"{serving['peak_mb']} MB (ready: {serving['ready_mb']} MB after {serving['ready_s']:.0f} s; end {serving['rss_mb']} MB) | "
-            f"{met(serving['peak_mb'] <= 700)} | {serving['other']:.1f} |",
+            f"{met(serving['peak_mb'] <= 700)} | {serving['load']:.1f} |",
             f"| cold ingest peak RSS | — | {ingest['peak_mb']} MB | | |", "",
             "Before (commit 941b89a, same machine): app peak 758 MB, of it ~280 MB held by `tokenizers`' unigram model "
             "(a byte trie of e5's 250k pieces), now replaced by `rag.unigram` with the same ids; cold ingest "
             "220 CPU-s for 387 clauses (clauses reached the model in hash order, 8 at a time: 55k tokens padded to "
-            "104k), now sent longest first.", ""]
+            "104k), now sent longest first. The vectors of a cold ingest in the new order against the old cache: "
+            "352 of 387 bit-identical, min cosine 0.9999989; the eval's metrics are unchanged.", ""]
     path = ROOT / "eval" / "BENCHMARKS.md"
     text = path.read_text(encoding="utf-8")
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
