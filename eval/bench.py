@@ -419,7 +419,7 @@ def worker_build(home: Path, copies: int, cache_home: Path) -> dict:
     cache = EmbeddingCache(cache_home / "cache", name)
 
     def encode(texts):  # only called if the cache misses; loads the model lazily
-        return load_encoder().encode_passages(texts)
+        return load_encoder().encode_passages(texts, batch_size=index_module.PASSAGE_BATCH)
 
     vectors, embedded = cache.encode(dense, encode)
     start = time.perf_counter()
@@ -466,11 +466,7 @@ def worker_memprobe(batch: int) -> dict:
     longest = sorted(dense, key=len, reverse=True)[:32]
     start = time.perf_counter()
     encoder.encode_passages(longest, batch_size=batch)
-    import inspect
-
-    from rag.index import EmbeddingCache
-
-    ingest_batch = inspect.signature(EmbeddingCache.encode).parameters["batch"].default
+    from rag.index import PASSAGE_BATCH as ingest_batch
     return {"batch": batch, "before_mb": base, "load_peak_mb": loaded_peak, "loaded_mb": loaded_now,
             "encode_peak_mb": self_rss_mb(), "encode_s": time.perf_counter() - start, "ingest_batch": ingest_batch}
 
@@ -674,8 +670,8 @@ def render(results: dict) -> str:
     if results.get("memprobe"):
         lines += ["", "Where ingest's memory goes: a fresh process loads the encoder, then embeds the 32 longest clause",
                   "texts (up to 512 tokens) with the given batch size (`encode_passages(texts, batch_size=…)`;",
-                  f"`rag ingest` uses {results['memprobe'][0].get('ingest_batch', '?')}, the default of "
-                  "`EmbeddingCache.encode`):", "",
+                  f"`rag ingest` uses {results['memprobe'][0].get('ingest_batch', '?')}, "
+                  "`rag.index.PASSAGE_BATCH`):", "",
                   "| batch size | RSS before | peak while loading encoder | RSS after loading | peak after encoding | "
                   "encode time | other load |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for probe in results["memprobe"]:

@@ -7,6 +7,10 @@ app processes: each ingest writes a new collection named after its build, `info.
 live one, and collections no longer in use are dropped after the switch.
 
 HNSW settings are fixed at collection creation (eval/BENCHMARKS.md has the recall they give).
+
+A server that accepts connections but never answers (hung, overloaded, a proxy without its
+backend) must not hang `rag ask`, `rag ingest` or the app: every request waits at most
+`RAG_CHROMA_TIMEOUT` seconds (10) and then counts as "not reachable", like a server that is down.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from rag.errors import IndexUnavailable
 
 COLLECTION_PREFIX = "clauses-"
 HNSW = {"space": "cosine", "ef_search": 200, "ef_construction": 200, "max_neighbors": 32}
+DEFAULT_TIMEOUT = 10.0
 
 
 class StoreUnavailable(IndexUnavailable):
@@ -31,6 +36,38 @@ def chroma_url() -> str | None:
 
 def chroma_token() -> str | None:
     return os.environ.get("RAG_CHROMA_TOKEN", "").strip() or None
+
+
+def chroma_timeout() -> float:
+    """Seconds any one request to the Chroma server may take (RAG_CHROMA_TIMEOUT, default 10)."""
+    try:
+        value = float(os.environ.get("RAG_CHROMA_TIMEOUT", "") or DEFAULT_TIMEOUT)
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if value > 0 else DEFAULT_TIMEOUT
+
+
+def _answers(base: str, timeout: float) -> None:
+    """Raise unless the server sends an HTTP response to its heartbeat within `timeout` seconds.
+
+    chromadb 1.5's HttpClient builds its httpx session with `timeout=None` and has no setting for
+    it (chromadb/api/fastapi.py), and its constructor already sends requests; a server that hangs
+    would hang the constructor, so it is only called once the server has answered this check.
+    """
+    import httpx
+
+    with httpx.Client(timeout=httpx.Timeout(timeout)) as http:
+        http.get(base + "/api/v2/heartbeat")
+
+
+def _limit_requests(chroma, timeout: float) -> None:
+    """Give the client's own httpx session a timeout, so a server that stops answering later
+    (mid-ingest, between questions) raises instead of blocking forever."""
+    import httpx
+
+    session = getattr(getattr(chroma, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(timeout)
 
 
 def down_message(url: str, exc: BaseException | None = None) -> str:
@@ -53,11 +90,15 @@ def client(folder: Path | None, url: str | None = None):
         token = chroma_token()
         if token:
             headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token}
+        timeout = chroma_timeout()
         try:
-            return chromadb.HttpClient(host=parsed.hostname or "localhost", port=parsed.port or (443 if ssl else 8000),
-                                       ssl=ssl, headers=headers, settings=settings)
-        except Exception as exc:  # connection refused, DNS, auth: all mean "not reachable"
+            _answers(f"{parsed.scheme}://{parsed.netloc}", timeout)
+            chroma = chromadb.HttpClient(host=parsed.hostname or "localhost", port=parsed.port or (443 if ssl else 8000),
+                                         ssl=ssl, headers=headers, settings=settings)
+        except Exception as exc:  # connection refused, timeout, DNS, auth: all mean "not reachable"
             raise StoreUnavailable(down_message(url, exc)) from None
+        _limit_requests(chroma, timeout)
+        return chroma
     if folder is None:
         raise ValueError("an embedded Chroma store needs its index folder")
     # The real folder, not the `index` link: chromadb caches one client per path string, and after a

@@ -29,6 +29,9 @@ from rag.lock import exclusive_ingest, in_use
 from rag.parse import Clause, parse_document
 from rag.units import normalize_unit
 
+# Texts per model batch at ingest: 8 padded 512-token texts keep the peak under 1 GB (32 took 1.8 GB)
+# and were as fast on two cores (eval/BENCHMARKS.md).
+PASSAGE_BATCH = 8
 INDEX_FORMAT = 6  # 5: clauses carry `deadline`; 6: Chroma is the dense path (collection named in info.json), no vectors.npy
 STOPWORDS = set("的 了 和 与 及 等 在 是 对 为 由 把 被 有 也 都 其 之 或 并 将 要 各 中 上 下 个 哪 谁 吗 呢 啊 什么 哪些 哪个 多少 如何 怎么 是否 "
                 "请问 一下 the a an of to in and is are what which who how".split())
@@ -113,14 +116,16 @@ class EmbeddingCache:
     def key(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray], batch: int = 8,
+    def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray], batch: int = 64,
                progress: bool = False) -> tuple[np.ndarray, int]:
         """Vectors for all `texts`, computing only the missing ones; returns (vectors, computed).
 
-        Batches of 8 keep ingest's peak memory near 1.2 GB (32 padded 512-token texts took
-        1.8 GB) and were faster on two cores (eval/BENCHMARKS.md).
+        The missing texts go to `encode` longest first, `batch` at a time, so each call holds texts
+        of similar length and the encoder's padded batches waste little: in hash order, chunks of 8
+        padded the corpus's 55k tokens to 104k and cold ingest took twice the CPU time.
         """
-        missing = sorted({self.key(t): t for t in texts if self.key(t) not in self.vectors}.items())
+        missing = sorted({self.key(t): t for t in texts if self.key(t) not in self.vectors}.items(),
+                         key=lambda item: (-len(item[1]), item[0]))
         bar = None
         if progress and missing:
             from tqdm import tqdm
@@ -268,7 +273,7 @@ def ingest(force: bool = False, progress: bool = True, home: Path | None = None)
     def encode(texts: list[str]) -> np.ndarray:
         if not encoders:
             encoders.append(load_encoder())
-        return encoders[0].encode_passages(texts)
+        return encoders[0].encode_passages(texts, batch_size=PASSAGE_BATCH)
 
     vectors, embedded = cache.encode(dense, encode, progress=progress)
 
