@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,14 @@ def test_eval_gate_on_the_real_suite(index_home, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert md.with_suffix(".png").stat().st_size > 1000
     assert "| overall |" in md.read_text(encoding="utf-8")
+
+
+def test_eval_gate_on_questions_in_the_askers_own_words(index_home):
+    """The second gate: questions written from the corpus alone, in the asker's own words
+    (paraphrases, deadlines, a unit's tasks, English, near misses), with their own floors."""
+    root = Path(__file__).resolve().parent.parent / "eval"
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--cases", str(root / "own_words.jsonl"),
+                             "--thresholds", str(root / "own_words_thresholds.toml")],
+                            env=dict(os.environ), capture_output=True, text=True, timeout=900)
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
