@@ -6,9 +6,13 @@ half a request and hang up (the way a closed chat stream does). Only 127.0.0.1 i
 
     python eval/load.py --url http://127.0.0.1:7860 --users 20 --questions 10 --hostile 4
     python eval/load.py --start --users 3 --questions 2 --hostile 1      # starts app.py itself
+    python eval/load.py --start --think 5    # each user reads an answer 0–10 s before asking again
 
 Prints errors, p50/p95/max latency of the normal questions, throughput and the number of
-answers that differ from the solo run; exits 1 when there were errors or differences.
+answers that differ from the solo run; exits 1 when there were errors or differences. The CPU
+seconds per question of the app (with --start), of this process's clients and of everything
+else on the machine are printed too: the clients share the machine with the app, and on a
+shared machine the others' load is part of any latency figure.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -28,6 +33,21 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 READY = re.compile(r"已就绪：(http://\S+?)（")
+# gradio_client builds a new TLS context (~60 ms of CPU) for each request and each stream when
+# it is not given one, even for http://: 95% of a client's CPU, taken from the app's two cores.
+TLS = ssl.create_default_context()
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU of a process so far (its finished threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used (the non-idle time of /proc/stat)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def questions(count: int) -> list[str]:
@@ -63,10 +83,11 @@ def long_questions(client_factory, stop: threading.Event, counts: dict, seed: in
             counts["long-question errors"] += 1
 
 
-def run(url: str, users: int, per_user: int, hostile: int) -> dict:
+def run(url: str, users: int, per_user: int, hostile: int, think: float = 0.0, server_pid: int | None = None) -> dict:
+    """`think`: each user waits a random 0–2×think seconds after an answer before the next question."""
     from gradio_client import Client
 
-    factory = lambda: Client(url, verbose=False)  # noqa: E731
+    factory = lambda: Client(url, verbose=False, ssl_verify=TLS)  # noqa: E731
     asked = questions(users * per_user)
     solo_client = factory()
     solo = {q: solo_client.predict(q, api_name="/ask") for q in dict.fromkeys(asked)}
@@ -82,8 +103,10 @@ def run(url: str, users: int, per_user: int, hostile: int) -> dict:
     lock = threading.Lock()
 
     def user(number: int) -> None:
-        client = factory()
-        for q in asked[number * per_user:(number + 1) * per_user]:
+        client, reader = factory(), random.Random(number)
+        for turn, q in enumerate(asked[number * per_user:(number + 1) * per_user]):
+            if think and turn:
+                time.sleep(reader.uniform(0, 2 * think))
             started = time.perf_counter()
             try:
                 answer = client.predict(q, api_name="/ask")
@@ -96,6 +119,8 @@ def run(url: str, users: int, per_user: int, hostile: int) -> dict:
                 if re.sub(r"用时 \d+ ms", "", answer) != re.sub(r"用时 \d+ ms", "", solo[q]):
                     differ.append(q)
 
+    load_before = os.getloadavg()[0]
+    cpu_before = (cpu_seconds(server_pid) if server_pid else 0.0, cpu_seconds(), machine_busy_seconds())
     started = time.perf_counter()
     threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
     for thread in threads:
@@ -103,14 +128,23 @@ def run(url: str, users: int, per_user: int, hostile: int) -> dict:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    server, clients, machine = (after - before for after, before in zip(
+        (cpu_seconds(server_pid) if server_pid else 0.0, cpu_seconds(), machine_busy_seconds()), cpu_before))
     stop.set()
     ordered = sorted(latencies)
-    return {"users": users, "questions per user": per_user, "hostile clients": hostile, "answered": len(latencies),
+    per_question = lambda seconds: round(seconds / len(latencies), 3) if latencies else None  # noqa: E731
+    return {"users": users, "questions per user": per_user, "hostile clients": hostile, "think s": think,
+            "answered": len(latencies),
             "errors": errors, "differ from solo": differ, "wall s": round(wall, 1),
             "throughput q/s": round(len(latencies) / wall, 2) if wall else None,
             "p50 s": round(statistics.median(ordered), 3) if ordered else None,
             "p95 s": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3) if ordered else None,
-            "max s": round(ordered[-1], 3) if ordered else None, **counts}
+            "max s": round(ordered[-1], 3) if ordered else None, **counts,
+            # Per normal question answered; the app's figure includes the hostile clients' work.
+            "app cpu s/q": per_question(server) if server_pid else None, "clients cpu s/q": per_question(clients),
+            "others cpu s/q": per_question(machine - server - clients),
+            "others' cores busy": round((machine - server - clients) / wall, 2) if wall else None,
+            "load average before/after": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
 
 
 def start_app() -> tuple[subprocess.Popen, str]:
@@ -137,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--questions", type=int, default=10)
     parser.add_argument("--hostile", type=int, default=4)
+    parser.add_argument("--think", type=float, default=0.0, metavar="SECONDS",
+                        help="each user waits a random 0..2×SECONDS between questions (0: back to back)")
     args = parser.parse_args(argv)
     process = None
     if args.start:
@@ -146,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         parser.error("give --start or a --url on 127.0.0.1")
     try:
-        result = run(url, args.users, args.questions, args.hostile)
+        result = run(url, args.users, args.questions, args.hostile, args.think, process.pid if process else None)
     finally:
         if process is not None:
             process.terminate()

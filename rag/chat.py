@@ -13,6 +13,7 @@ from rag.answer import Answer, Assistant
 from rag.conversation import Conversation, Resolution
 from rag.llm import llm_stream
 from rag.llm_backends import LLMBackend
+from rag.retrieve import one_question
 
 
 class Chat:
@@ -24,11 +25,15 @@ class Chat:
 
     def stream(self, question: str, region: str | None = None, doc_id: str | None = None, k: int = 5) -> Iterator[Answer]:
         """The answer as it grows; the last item is final."""
-        yield from self.present(self.assistant.ask(question, region=region, doc_id=doc_id, k=k))
+        with one_question():
+            answer = self.assistant.ask(question, region=region, doc_id=doc_id, k=k)
+        yield from self.present(answer)
 
     def stream_compare(self, sides: list[str], topic: str) -> Iterator[Answer]:
         """A comparison of the given regions on one topic, as it grows; the last item is final."""
-        yield from self.present(self.assistant.compare(sides, topic))
+        with one_question():
+            answer = self.assistant.compare(sides, topic)
+        yield from self.present(answer)
 
     def conversation(self) -> Conversation:
         """A new, empty conversation over this assistant's corpus (one per session)."""
@@ -40,7 +45,9 @@ class Chat:
         resolves to, shown above the answer; the last item is final and is recorded in the conversation."""
         resolution = conversation.resolve(message)
         if resolution.sides:
-            answers = self.present(self.assistant.compare(list(resolution.sides), resolution.topic, k=k))
+            with one_question():
+                compared = self.assistant.compare(list(resolution.sides), resolution.topic, k=k)
+            answers = self.present(compared)
         else:
             answers = self.stream(resolution.question, region=region, doc_id=doc_id, k=k)
         answer = None

@@ -27,7 +27,7 @@ ONNX_FILE = "onnx/sentence_embedding.onnx"
 # The weights beside the graph (ONNX external data): onnxruntime memory-maps this file instead of
 # parsing a 470 MB protobuf into private memory (load peak 1158 → 425 MB, eval/BENCHMARKS.md).
 ONNX_DATA = ONNX_FILE + ".data"
-DEFAULT_THREADS = 2
+DEFAULT_THREADS = 2  # ingest's batches; RAG_ENCODER_THREADS overrides (the app sets cores per worker)
 
 
 def force_offline() -> None:
@@ -73,8 +73,7 @@ class OnnxEncoder:
     this path tokenises exactly like `SentenceTransformer(folder)` does.
     """
 
-    def __init__(self, folder: Path, name: str = BUNDLED_NAME,
-                 threads: int = DEFAULT_THREADS) -> None:
+    def __init__(self, folder: Path, name: str = BUNDLED_NAME, threads: int | None = None) -> None:
         import onnxruntime
 
         from rag.unigram import UnigramTokenizer
@@ -90,8 +89,11 @@ class OnnxEncoder:
         self._pad_id = self._tokenizer.token_to_id("<pad>")
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or int(os.environ.get("RAG_ENCODER_THREADS") or DEFAULT_THREADS)
         options.inter_op_num_threads = 1
+        # By default the pool's threads spin after each run waiting for the next: on two cores
+        # that burned a core the other answer (or Gradio) needed, ~2x the CPU of an encode.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
         self.dim = int(self._session.get_outputs()[0].shape[-1])

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +40,23 @@ RERANK_CANDIDATES = 20
 MIN_DENSE_CANDIDATES = 200
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
+
+
+# The query vectors of the question being answered (text → vector), while `one_question` is open.
+_QUESTION_VECTORS: ContextVar[dict[str, np.ndarray] | None] = ContextVar("question_vectors", default=None)
+
+
+@contextmanager
+def one_question() -> Iterator[None]:
+    """Within, each distinct text is encoded once: an answer searches again with the same text
+    under other filters (a comparison's sides, a unit's other plans), and encoding is most of a
+    search's cost. Scoped to one question on purpose: a memo across questions would let a
+    repeated question skip the work that a load test means to measure."""
+    token = _QUESTION_VECTORS.set({})
+    try:
+        yield
+    finally:
+        _QUESTION_VECTORS.reset(token)
 
 
 @dataclass
@@ -217,7 +237,7 @@ class Retriever:
         again by a dot product with the query vector; the stable sort over ascending clause
         numbers breaks ties by clause number. `mask` is the same filter as `where`.
         """
-        vector = self.encoder.encode_queries([question])[0]
+        vector = self.query_vector(question)
         rows, vectors = self.dense_candidates(vector, where)
         keep = [j for j, r in enumerate(rows) if mask[r]]
         if len(keep) < len(rows):
@@ -225,6 +245,15 @@ class Retriever:
         similarity = np.asarray(vectors @ vector)
         order = np.argsort(-similarity, kind="stable")[:CANDIDATES]
         return [int(rows[j]) for j in order]
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The text's query vector, encoded once per question inside `one_question`."""
+        vectors = _QUESTION_VECTORS.get()
+        if vectors is None:
+            return self.encoder.encode_queries([text])[0]
+        if text not in vectors:
+            vectors[text] = self.encoder.encode_queries([text])[0]
+        return vectors[text]
 
     def lexical_ranking(self, question: str, mask: np.ndarray) -> list[int]:
         tokens = tokenize(question)
