@@ -513,9 +513,10 @@ def dense_agreement(retriever, asked: dict[str, tuple], top: int = 20) -> dict:
             del got, by_id
         scores: dict[str, list[float]] = {"filtered": [], "unfiltered": [], "retriever filtered": [],
                                           "retriever unfiltered": []}
-        for question, (query, mask, where, ranking) in asked.items():
-            if question == "vector":
+        for question, seen in asked.items():
+            if question == "vector":  # the last query vector, not a question
                 continue
+            query, mask, where, ranking = seen
             found = collection.query(query_embeddings=[query], n_results=top, where=where, include=[])
             approximate = [int(i) for i in found["ids"][0]]
             exact = np.asarray(vectors @ query)
@@ -937,6 +938,7 @@ def render(results: dict) -> str:
                   + ", ".join(f"{g['copies']}×: {g['query'].get('dense_candidates', '?')}" for g in growth if "query" in g)
                   + "), re-scored exactly.",
                   *([f"Not measured: {', '.join(f'{c}×' for c in missing)}."] if missing else []), "",
+                  *[line for note in results.get("growth_notes", []) for line in (note, "")],
                   "Stages per search at each scale (embedded, best-of-N samples):", "",
                   *stage_table([(f"{g['copies']}×", g["query"]["best"]) for g in growth if "query" in g]), ""]
         lines += observations([g for g in growth if "query" in g])
@@ -1071,9 +1073,10 @@ class SkipToGrowth(Exception):
 
 
 def growth_curve(scales: list[int], work: Path, cache_home: Path, passes: int, with_server: bool,
-                 build_only: bool) -> dict[int, dict]:
+                 build_only: bool, server_url: str | None = None) -> dict[int, dict]:
     """Build (or reuse, from `work`) a perturbed index per scale; query it embedded and through a
-    `chroma run` server on 127.0.0.1 (started here, stopped by its PID)."""
+    `chroma run` server on 127.0.0.1 (started here, stopped by its PID; or `server_url`'s, one
+    already serving `work`'s collections)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from chroma_helpers import free_port
     from test_chroma_server import (  # the server is started as in the test
@@ -1082,8 +1085,8 @@ def growth_curve(scales: list[int], work: Path, cache_home: Path, passes: int, w
     )
 
     work.mkdir(parents=True, exist_ok=True)
-    server = url = None
-    if with_server:
+    server, url = None, server_url
+    if with_server and not url:
         port = free_port()
         server, url = start_server(work / "chroma-server", port), f"http://127.0.0.1:{port}"
     out = {}
@@ -1203,6 +1206,11 @@ def main() -> None:
                         help="measure only the growth curve; the other sections come from --json's earlier results")
     parser.add_argument("--growth-passes", type=int, default=1, help="passes over the questions per growth measurement")
     parser.add_argument("--render-only", action="store_true", help="rewrite the report from --json's results")
+    parser.add_argument("--note", nargs="*", help="with --render-only: paragraphs closing the growth section "
+                        "(what a run could not measure, and why)")
+    parser.add_argument("--merge", type=Path, nargs="*", default=[],
+                        help="with --render-only: merge these results files' growth scales into --json's first")
+    parser.add_argument("--chroma-url", help="growth curve: a running Chroma server that holds --work's collections")
     parser.add_argument("--no-server", action="store_true", help="growth curve without the `chroma run` server")
     parser.add_argument("--passes", type=int, default=3, help="passes over the questions per query measurement")
     parser.add_argument("--keep", action="store_true", help="keep the temporary RAG_HOME folders")
@@ -1233,7 +1241,15 @@ def main() -> None:
         return
 
     if args.render_only:
-        write_sections(args.out, render(json.loads(args.json.read_text(encoding="utf-8"))))
+        results = json.loads(args.json.read_text(encoding="utf-8"))
+        for extra in args.merge:  # growth scales measured by another run (--growth-only --json FILE)
+            growth = {g["copies"]: g for g in results.get("growth", [])}
+            growth.update({g["copies"]: g for g in json.loads(extra.read_text(encoding="utf-8"))["growth"]})
+            results["growth"] = [growth[c] for c in sorted(growth)]
+        if args.note is not None:
+            results["growth_notes"] = args.note
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_sections(args.out, render(results))
         return
     global QUIET_WAIT
     QUIET_WAIT = args.max_wait
@@ -1336,7 +1352,7 @@ def main() -> None:
         print("\n[4] growth curve ...", flush=True)
         growth = {g["copies"]: g for g in results.get("growth", [])}
         growth.update(growth_curve(scales, args.work or tmp / "growth", home, args.growth_passes, not args.no_server,
-                                   args.build_only))
+                                   args.build_only, args.chroma_url))
         results["growth"] = [growth[c] for c in sorted(growth)]
     finally:
         if args.keep:
@@ -1349,6 +1365,9 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.build_only:
+        return
+    if "ingest" not in results:
+        print(f"no results of sections 1–3 in {args.json}: merge these into a full run's with --render-only --merge")
         return
     write_sections(args.out, render(results))
     print(f"\nwrote {args.out} ({results['runtime_s']:.0f} s)")
