@@ -234,10 +234,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     retriever = _retriever()
     if args.sweep:
         return _sweep(args, cases, retriever)
-    assistant = Assistant(retriever)
-    chat = Chat(assistant, _llm_backend(args.llm))
-    rows = evaluate.run_cases(cases, lambda q: chat.final(q).to_dict(), assistant.cited_text,
-                              converse=lambda messages: evaluate.last_turn(chat, messages))
+    rows = _run_cases(cases, Chat(Assistant(retriever), _llm_backend(args.llm)))
     metrics = evaluate.by_category(rows)
     baseline = None
     if args.baseline == "naive":
@@ -269,6 +266,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_cases(cases: list[dict], chat) -> list[dict]:
+    """Every case answered as the app answers it; a conversation case through one conversation."""
+    from rag import evaluate
+
+    return evaluate.run_cases(cases, lambda q: chat.final(q).to_dict(), chat.assistant.cited_text,
+                              converse=lambda messages: evaluate.last_turn(chat, messages))
+
+
 def _sweep(args: argparse.Namespace, cases: list[dict], retriever) -> int:
     """The risk-coverage table: refusal accuracy and false refusals at each relevance floor."""
     from pathlib import Path
@@ -276,11 +281,12 @@ def _sweep(args: argparse.Namespace, cases: list[dict], retriever) -> int:
     from rag import evaluate
     from rag.answer import Assistant
 
+    from rag.chat import Chat
+
     floors = [float(x) for x in args.sweep.split(",")]
     table = []
     for floor in floors:
-        assistant = Assistant(retriever, relevance_floor=floor)
-        rows = evaluate.run_cases(cases, lambda q, a=assistant: a.ask(q).to_dict(), assistant.cited_text)
+        rows = _run_cases(cases, Chat(Assistant(retriever, relevance_floor=floor), None))
         table.append({"floor": floor, **evaluate.aggregate(rows)})
     text = evaluate.risk_coverage_markdown(table, Path(args.cases).name)
     print(text)

@@ -81,3 +81,16 @@ def test_eval_gate_on_questions_in_the_askers_own_words(index_home):
                             env=dict(os.environ), capture_output=True, text=True, timeout=900)
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_risk_coverage_sweep_runs_conversation_cases_too(index_home, tmp_path):
+    """`--sweep` answers each case as `rag eval` does; a follow-up case used to stop it with a traceback."""
+    root = Path(__file__).resolve().parent.parent / "eval"
+    lines = root.joinpath("cases.jsonl").read_text(encoding="utf-8").splitlines()
+    picked = [next(line for line in lines if '"turns"' in line), next(line for line in lines if '"turns"' not in line)]
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(picked) + "\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--cases", str(cases), "--sweep", "0.4,0.5"],
+                            env=dict(os.environ), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "| 0.4 |" in result.stdout and "| 0.5 |" in result.stdout and "Traceback" not in result.stderr
