@@ -136,6 +136,7 @@ class Query:
     asked_besides_metadata: str  # the same, with metadata words set aside (a document the corpus only mentions)
     regions: tuple[str, ...]
     tokens: tuple[str, ...]  # the topic words (not places, not what kind of answer)
+    attribute_tokens: tuple[str, ...]  # the topic words of the sub-question that asks the figure or time
     plan: Plan | None  # the plan the question names
     compared_plans: tuple[Plan, ...]
     counted: tuple[int, str] | None  # "哪六仗": six items, called 仗
@@ -184,11 +185,16 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     wanted = (NUMBER_CONDITION.search(simplified) or ENGLISH_HEADCOUNT.search(text)) if listing else None
     extreme = SUPERLATIVE.search(simplified)
     measure = MEASURE_ASKED.search(simplified)
+    tokens = tuple(content_tokens(text))
+    # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part only.
+    parts = [part for part in re.split(r"[？?；;]", text) if part.strip()]
+    asking = [part for part in parts if QUANTITY_ASKED.search(part) or TIME_ASKED.search(part)]
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(
         text=text, simplified=simplified, language="zh" if CJK.search(text) else "en",
         asked=intent(text), asked_besides_metadata=intent(METADATA.sub("", text)),
-        regions=tuple(gazetteer.regions_in(text)), tokens=tuple(content_tokens(text)),
+        regions=tuple(gazetteer.regions_in(text)), tokens=tokens,
+        attribute_tokens=tuple(content_tokens(" ".join(asking))) if len(parts) > 1 and asking else tokens,
         plan=named_plan(text, plans, gazetteer), compared_plans=tuple(compared_plans(text, plans, gazetteer)),
         counted=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]), counted["noun"] or "")
         if counted else None,

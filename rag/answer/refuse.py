@@ -13,7 +13,7 @@ from rag.answer.base import Asked
 from rag.answer.quote import has_figure, has_time, spans
 from rag.clean import to_simplified
 from rag.gazetteer import places_named
-from rag.query import Query
+from rag.query import CJK, Query
 from rag.retrieve import Hit
 from rag.store import Store
 
@@ -175,8 +175,9 @@ def unanswered(asked: Asked) -> str | None:
     # 优良天数 asked); a paraphrase's own words weigh little in the coverage (Lexicon.coverage).
     stated = has_time if query.asks_time else has_figure
     floor = asked.relevance_floor
+    attribute = [t for t in query.attribute_tokens if CJK.search(t)]
     if (query.asks_time or query.asks_figure) and query.unit_count_role is None and not any(
-            stated(sentence) and asked.coverage(chinese, to_simplified(sentence) + h.clause["title"]) >= floor
+            stated(sentence) and asked.coverage(attribute, to_simplified(sentence) + h.clause["title"]) >= floor
             for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
         return "检索到的条款没有写出所问的时间。" if query.asks_time else "检索到的条款没有写出所问的数字。"
     unit = query.measure
