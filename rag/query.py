@@ -186,7 +186,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     extreme = SUPERLATIVE.search(simplified)
     measure = MEASURE_ASKED.search(simplified)
     tokens = tuple(content_tokens(text))
-    # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part only.
+    # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part; a sentence that
+    # states it may cover that part rather than the whole question.
     parts = [part for part in re.split(r"[？?；;]", text) if part.strip()]
     asking = [part for part in parts if QUANTITY_ASKED.search(part) or TIME_ASKED.search(part)]
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)

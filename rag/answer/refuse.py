@@ -177,7 +177,8 @@ def unanswered(asked: Asked) -> str | None:
     floor = asked.relevance_floor
     attribute = [t for t in query.attribute_tokens if CJK.search(t)]
     if (query.asks_time or query.asks_figure) and query.unit_count_role is None and not any(
-            stated(sentence) and asked.coverage(attribute, to_simplified(sentence) + h.clause["title"]) >= floor
+            stated(sentence) and max(asked.coverage(words, to_simplified(sentence) + h.clause["title"])
+                                     for words in (chinese, attribute)) >= floor
             for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
         return "检索到的条款没有写出所问的时间。" if query.asks_time else "检索到的条款没有写出所问的数字。"
     unit = query.measure
