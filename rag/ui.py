@@ -284,10 +284,10 @@ def build(chat: Chat) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, region_filter, doc_filter, conversation]
         chat_outputs = [chatbot, question, status, cited, conversation]
-        for trigger in (question.submit, ask.click):
-            trigger(respond, chat_inputs, chat_outputs, api_visibility="private")
+        asking = [trigger(respond, chat_inputs, chat_outputs, api_visibility="private") for trigger in (question.submit, ask.click)]
+        # 新对话 stops an answer still streaming, whose next update would bring the old chat back.
         new_chat.click(lambda: ([], "", "**模式**：—", [], None), outputs=[chatbot, question, status, cited, conversation],
-                       api_visibility="private")
+                       api_visibility="private", cancels=asking)
         for button, example in zip(example_buttons, examples):
             button.click(partial(str, example), outputs=question, api_visibility="private").then(
                 respond, chat_inputs, chat_outputs, api_visibility="private")
