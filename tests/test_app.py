@@ -126,7 +126,11 @@ def test_browser_chat_citation_browser_compare_and_escaping(server):
         # A two-turn conversation: 新对话 clears the chat, and the follow-up is answered as the
         # standalone question it resolves to, shown above the answer, with its own citation.
         page.locator("#new-chat").click()
-        expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=10_000)
+        try:
+            expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=10_000)
+        except AssertionError:  # CI once saw the old chat stay: under load the click can land before Gradio listens
+            page.locator("#new-chat").click()
+            expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=30_000)
         question.fill(TARGET)
         question.press("Enter")
         expect(page.locator("#chat")).to_contain_text("91%", timeout=30_000)
