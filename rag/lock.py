@@ -83,10 +83,10 @@ def hold_serving(folder: Path):
     return handle
 
 
-def in_use(folder: Path) -> bool:
-    """Whether some process (this one included) serves from `folder`."""
+def held(path: Path) -> bool:
+    """Whether some process (this one included) holds a flock on the file at `path`."""
     try:
-        handle = open(folder / SERVING_NAME, "r", encoding="utf-8")
+        handle = open(path, "r", encoding="utf-8")
     except FileNotFoundError:
         return False
     with handle:
@@ -96,6 +96,11 @@ def in_use(folder: Path) -> bool:
             return True
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         return False
+
+
+def in_use(folder: Path) -> bool:
+    """Whether some process (this one included) serves from `folder`."""
+    return held(folder / SERVING_NAME)
 
 
 WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES"}

@@ -5,7 +5,6 @@ other's folder, leaving `index` pointing at nothing. Now the second waits for th
 gives up with exit 2 after RAG_INGEST_WAIT seconds), and a lock held by a killed process is
 free at once.
 """
-import fcntl
 import json
 import os
 import signal
@@ -18,7 +17,7 @@ import pytest
 
 from chroma_helpers import assert_only_served_folders_remain
 from rag.index import read_info
-from rag.lock import LOCK_NAME, IngestBusy, ingest_lock
+from rag.lock import LOCK_NAME, IngestBusy, held, ingest_lock
 
 
 def start_ingest(*args: str, **env: str) -> subprocess.Popen:
@@ -34,16 +33,7 @@ def retrieve_gas() -> dict:
 
 
 def lock_is_held(home: Path) -> bool:
-    path = home / LOCK_NAME
-    if not path.exists():
-        return False
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return False
+    return held(home / LOCK_NAME)
 
 
 def wait_for_lock(home: Path, process: subprocess.Popen, timeout: float = 120) -> None:
