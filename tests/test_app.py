@@ -6,6 +6,7 @@ Playwright's own browser download is never used, because there is no internet.
 """
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,80 +72,102 @@ def test_browser_chat_citation_browser_compare_and_escaping(server):
         outside, dialogs = [], []
         page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(server)
-
-        question = page.locator("#question textarea")
-        question.fill(GAS)
-        question.press("Enter")
-        expect(page.locator("#chat")).to_contain_text("牵头单位：城管局", timeout=30_000)
-        citations = page.locator("#citations")
-        expect(citations).to_contain_text("二、(二)3", timeout=30_000)
-        expect(citations).to_contain_text("《平江县打好安全生产翻身仗工作方案》")
-        expect(citations.locator("mark").first).to_contain_text("城管局牵头")
-        expect(page.locator("#status")).to_contain_text("grounded")
-        page.screenshot(path=ARTIFACTS / "app.png")
-
-        page.get_by_role("button", name="在文档中查看 [1] 二、(二)3").click()
-        selected = page.locator("#clause-tree .selected")
-        expect(selected).to_contain_text("燃气安全专项整治", timeout=10_000)
-        expect(selected).to_contain_text("牵头 · 城管局")
-        expect(selected.locator("mark")).to_contain_text("城管局牵头")
-        expect(page.locator("#clause-tree")).to_contain_text("《平江县打好安全生产翻身仗工作方案》")
-        search = page.locator("#clause-search textarea")
-        search.fill("召集人")
-        search.dispatch_event("input")  # let Gradio take the value before Enter submits it
-        search.press("Enter")
-        try:
-            expect(page.locator("#clause-tree")).to_contain_text("条条款包含“召集人”", timeout=15_000)
-        except AssertionError:  # under load Gradio may take the Enter before the typed value: press it again
-            search.dispatch_event("input")
-            search.press("Enter")
-            expect(page.locator("#clause-tree")).to_contain_text("条条款包含“召集人”", timeout=30_000)
-
-        page.get_by_role("tab", name="对比").click()
-        page.locator("#topic textarea").fill("受污染耕地安全利用率")
-        page.locator("#compare-btn").click()
-        table = page.locator("#compare-answer table")
-        expect(table).to_contain_text("91%", timeout=30_000)
-        expect(table).to_contain_text("92%")
-        expect(table.locator("th")).to_contain_text(["方面", "平江县", "沅江市"])
-
-        page.get_by_role("tab", name="问答").click()
-        question.fill("永州专报【县市区动态】栏目报道了哪些县市区？")
-        question.press("Enter")
-        expect(page.locator("#chat")).to_contain_text("【县市区动态】共 14 项", timeout=30_000)
-        expect(citations).to_contain_text("【县市区动态】「县市区动态」（含其下各项）", timeout=30_000)
-        # The column has no heading clause of its own: its citation opens the browser at its first item.
-        page.get_by_role("button", name="在文档中查看 [1] 【县市区动态】").click()
-        expect(page.locator("#clause-tree .selected")).to_contain_text("冷水滩区", timeout=10_000)
-
-        page.get_by_role("tab", name="问答").click()
-        question.fill("<script>alert(1)</script>")
-        page.locator("#ask").click()
-        expect(page.locator("#chat")).to_contain_text("<script>alert(1)</script>", timeout=30_000)
-
-        # A two-turn conversation: 新对话 clears the chat, and the follow-up is answered as the
-        # standalone question it resolves to, shown above the answer, with its own citation.
-        page.locator("#new-chat").click()
-        try:
-            expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=10_000)
-        except AssertionError:  # CI once saw the old chat stay: under load the click can land before Gradio listens
-            page.locator("#new-chat").click()
-            expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=30_000)
-        question.fill(TARGET)
-        question.press("Enter")
-        expect(page.locator("#chat")).to_contain_text("91%", timeout=30_000)
-        question.fill("那沅江呢？")
-        question.press("Enter")
-        expect(page.locator("#chat")).to_contain_text("按上文理解为：沅江市的受污染耕地安全利用率目标是多少？", timeout=30_000)
-        expect(page.locator("#chat")).to_contain_text("92%", timeout=30_000)
-        expect(citations).to_contain_text("《沅江市安全守底行动实施方案》", timeout=30_000)
-        expect(citations).to_contain_text("二、(四)3")
-        page.wait_for_timeout(500)
-        page.screenshot(path=ARTIFACTS / "app-end.png")
+        # What the page saw go wrong (a refused request, a script error): shown if a step times out.
+        troubles: list[str] = []
+        page.on("response", lambda r: troubles.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+        page.on("console", lambda m: troubles.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: troubles.append(f"page error: {e}"))
+        with explained_failure(page, troubles):
+            drive_the_app(page, server, expect)
         browser.close()
     assert not dialogs, "a question's markup ran as script"
     assert not outside, f"the page tried to reach the internet: {outside}"
+
+
+@contextmanager
+def explained_failure(page, troubles: list[str]) -> Iterator[None]:
+    """A step that times out says what the page and the server saw meanwhile (CI has twice seen
+    one UI event come to nothing under load, and the assertion alone does not say why)."""
+    try:
+        yield
+    except AssertionError as exc:
+        page.screenshot(path=ARTIFACTS / "app-failure.png")
+        log = (ARTIFACTS / "app.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise AssertionError(f"{exc}\n--- the page saw:\n" + "\n".join(troubles[-30:]) + f"\n--- app.log ends:\n{log}") from None
+
+
+def drive_the_app(page, server: str, expect) -> None:
+    page.goto(server)
+
+    question = page.locator("#question textarea")
+    question.fill(GAS)
+    question.press("Enter")
+    expect(page.locator("#chat")).to_contain_text("牵头单位：城管局", timeout=30_000)
+    citations = page.locator("#citations")
+    expect(citations).to_contain_text("二、(二)3", timeout=30_000)
+    expect(citations).to_contain_text("《平江县打好安全生产翻身仗工作方案》")
+    expect(citations.locator("mark").first).to_contain_text("城管局牵头")
+    expect(page.locator("#status")).to_contain_text("grounded")
+    page.screenshot(path=ARTIFACTS / "app.png")
+
+    page.get_by_role("button", name="在文档中查看 [1] 二、(二)3").click()
+    selected = page.locator("#clause-tree .selected")
+    expect(selected).to_contain_text("燃气安全专项整治", timeout=10_000)
+    expect(selected).to_contain_text("牵头 · 城管局")
+    expect(selected.locator("mark")).to_contain_text("城管局牵头")
+    expect(page.locator("#clause-tree")).to_contain_text("《平江县打好安全生产翻身仗工作方案》")
+    search = page.locator("#clause-search textarea")
+    search.fill("召集人")
+    search.dispatch_event("input")  # let Gradio take the value before Enter submits it
+    search.press("Enter")
+    try:
+        expect(page.locator("#clause-tree")).to_contain_text("条条款包含“召集人”", timeout=15_000)
+    except AssertionError:  # under load Gradio may take the Enter before the typed value: press it again
+        search.dispatch_event("input")
+        search.press("Enter")
+        expect(page.locator("#clause-tree")).to_contain_text("条条款包含“召集人”", timeout=30_000)
+
+    page.get_by_role("tab", name="对比").click()
+    page.locator("#topic textarea").fill("受污染耕地安全利用率")
+    page.locator("#compare-btn").click()
+    table = page.locator("#compare-answer table")
+    expect(table).to_contain_text("91%", timeout=30_000)
+    expect(table).to_contain_text("92%")
+    expect(table.locator("th")).to_contain_text(["方面", "平江县", "沅江市"])
+
+    page.get_by_role("tab", name="问答").click()
+    question.fill("永州专报【县市区动态】栏目报道了哪些县市区？")
+    question.press("Enter")
+    expect(page.locator("#chat")).to_contain_text("【县市区动态】共 14 项", timeout=30_000)
+    expect(citations).to_contain_text("【县市区动态】「县市区动态」（含其下各项）", timeout=30_000)
+    # The column has no heading clause of its own: its citation opens the browser at its first item.
+    page.get_by_role("button", name="在文档中查看 [1] 【县市区动态】").click()
+    expect(page.locator("#clause-tree .selected")).to_contain_text("冷水滩区", timeout=10_000)
+
+    page.get_by_role("tab", name="问答").click()
+    question.fill("<script>alert(1)</script>")
+    page.locator("#ask").click()
+    expect(page.locator("#chat")).to_contain_text("<script>alert(1)</script>", timeout=30_000)
+
+    # A two-turn conversation: 新对话 clears the chat, and the follow-up is answered as the
+    # standalone question it resolves to, shown above the answer, with its own citation.
+    page.locator("#new-chat").click()
+    try:
+        expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=10_000)
+    except AssertionError:  # CI once saw the old chat stay: under load the click can land before Gradio listens
+        page.locator("#new-chat").click()
+        expect(page.locator("#chat")).not_to_contain_text("<script>", timeout=30_000)
+    question.fill(TARGET)
+    question.press("Enter")
+    expect(page.locator("#chat")).to_contain_text("91%", timeout=30_000)
+    question.fill("那沅江呢？")
+    question.press("Enter")
+    expect(page.locator("#chat")).to_contain_text("按上文理解为：沅江市的受污染耕地安全利用率目标是多少？", timeout=30_000)
+    expect(page.locator("#chat")).to_contain_text("92%", timeout=30_000)
+    expect(citations).to_contain_text("《沅江市安全守底行动实施方案》", timeout=30_000)
+    expect(citations).to_contain_text("二、(四)3")
+    page.wait_for_timeout(500)
+    page.screenshot(path=ARTIFACTS / "app-end.png")
 
 
 def test_rag_auth_requires_login(index_home):
