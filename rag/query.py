@@ -36,6 +36,11 @@ COUNTED = re.compile(r"[哪这這](?:(?P<digits>\d{1,2})|(?P<chinese>[一二三�
 # "一共列了多少个责任单位": a count of the units a clause names.
 UNIT_COUNT = re.compile(r"(?:多少|几)个?(?P<role>责任|牵头|配合|负责)?(?:单位|部门)|how many (?:units|departments|bureaus)", re.IGNORECASE)
 LIST_QUESTION = re.compile(r"哪些|哪幾|哪几|which", re.IGNORECASE)
+# "交警大队负责些什么", "民政局牵头做什么", "what does X lead": a unit's tasks are asked.
+TASKS_ASKED = re.compile(r"(?:牵头|负责|配合|承担|参与)(?:了|的)?(?:些|哪些)?(?:做|干|抓)?(?:什么|啥|哪些)|"
+                         r"(?:任务|工作|事情|事|职责)(?:有|是)(?:哪些|什么)|"
+                         r"\bwhat (?:does|do|is|are)\b.{0,80}\b(?:lead|responsible|in charge|cooperat|assist)|"
+                         r"\b(?:tasks|duties|responsibilities)\b", re.IGNORECASE)
 # "哪些单位配合", "由谁牵头": the units are what is asked, not the tasks a unit has.
 ASKS_FOR_UNITS = re.compile(r"哪些单位|哪些單位|哪个单位|哪個單位|哪些部门|哪些部門|哪个部门|哪個部門|哪家|谁|誰|"
                             r"which (?:unit|department|bureau|agenc)|\bwho\b", re.IGNORECASE)
@@ -63,6 +68,13 @@ QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次�
 # "多少人", "几个": the unit the asked-for number is counted in.
 MEASURE_ASKED = re.compile(r"(?:多少|几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
 COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
+# "多少美元": a figure asked in a unit of measure, which the sentence stating it must use (800万
+# 美元), so that the word naming the unit is no topic word; nor is a share's (治理比例 is answered
+# by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内). Only units: a classifier (几座, 几张)
+# may differ between question and plan.
+UNIT_ASKED = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨)")
+RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
+RATIO_WORDS = ("比例", "比率", "比重", "占比", "几成", "百分点")
 # "什么时候完成", "哪一年要达到", "分几个阶段", "by when": the asked attribute is a time.
 TIME_ASKED = re.compile(r"什么时候|什麼時候|何时|何時|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
                         r"完成时间|完成時間|多长时间|多長時間|多久|几个阶段|幾個階段|哪几个阶段|哪些阶段|分几步|"
@@ -143,6 +155,7 @@ class Query:
     items_asked: int  # "分别是哪八个": how many items the question asks to have listed (0: no such count)
     unit_count_role: str | None  # "多少个责任单位": the role counted ("" for all); None when no count of units
     listing: bool  # 哪些 / which
+    asks_tasks: bool  # what a unit leads or is responsible for (负责些什么, 牵头做什么)
     asks_for_units: bool
     unit_role: str  # the role named (牵头, 配合, 责任, 负责) or ""
     named_units: tuple[str, ...]  # units of the corpus the question names, longest first
@@ -154,6 +167,8 @@ class Query:
     asks_figure: bool  # 多少, 第几, how many
     asks_time: bool  # 什么时候, 哪一年, 几个阶段, by when
     measure: str | None  # the pattern a figure must be counted in (人 → [人名], 资金 → 元)
+    figure_unit: str | None  # the one figure asked is in this unit (美元, 公里; 比例 → %), or None
+    unit_words: tuple[str, ...]  # the topic words that only name that unit (比例, 美元)
     compare_figure: bool
     years: tuple[str, ...]
     issues: tuple[str, ...]
@@ -190,6 +205,10 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     # states it may cover that part rather than the whole question.
     parts = [part for part in re.split(r"[？?；;]", text) if part.strip()]
     asking = [part for part in parts if QUANTITY_ASKED.search(part) or TIME_ASKED.search(part)]
+    unit = UNIT_ASKED.search(to_simplified(asking[0])) if len(asking) == 1 else None  # one figure asked: its unit
+    ratio = len(asking) == 1 and not unit and RATIO_ASKED.search(to_simplified(asking[0]))
+    figure_unit = COUNTED_IN.get(unit["unit"], unit["unit"]) if unit else None
+    unit_words = {unit["unit"]} if unit else set(RATIO_WORDS) if ratio else set()
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(
         text=text, simplified=simplified, language="zh" if CJK.search(text) else "en",
@@ -202,7 +221,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         items_asked=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]))
         if counted and counted.group(0).startswith("哪") else 0,
         unit_count_role=(unit_count["role"] or "") if unit_count else None,
-        listing=listing, asks_for_units=bool(ASKS_FOR_UNITS.search(text)),
+        listing=listing, asks_tasks=bool(TASKS_ASKED.search(simplified)), asks_for_units=bool(ASKS_FOR_UNITS.search(text)),
         unit_role=next((r for r in UNIT_ROLES if r in simplified), ""),
         named_units=tuple(u for u in unit_names if u in aliased),
         number_condition=(float(wanted["number"]), wanted["unit"] or "人") if wanted else None,
@@ -212,6 +231,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         not_yet=bool(NOT_YET.search(text)),
         asks_figure=bool(QUANTITY_ASKED.search(text)), asks_time=bool(TIME_ASKED.search(text)),
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
+        figure_unit=figure_unit, unit_words=tuple(w for w in tokens if w in unit_words),
         compare_figure=bool(COMPARE_FIGURE.search(text)),
         years=tuple(YEAR.findall(text)), issues=tuple(ISSUE.findall(simplified)),
         latin_terms=tuple(LATIN_TERM.findall(text)),

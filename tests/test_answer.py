@@ -305,3 +305,33 @@ def test_a_units_tasks_across_its_regions_plans(assistant):
         assert f"《{title}》：" in answer.answer
     assert "与市场监督管理局共同牵头" in answer.answer  # 翻身仗 二、(二)10 特种设备
     assert_citations_resolve(assistant, answer)
+
+
+def test_a_units_tasks_are_read_from_each_parenthetical_that_assigns_them(assistant):
+    """附件4 二、(一)2 gives each sentence its own units: 工商联 leads 民营经济研讨会 alone and
+    the 一中心 with others; the clause's merged units would call both joint."""
+    answer = assistant.ask("平江县优化发展环境持久仗方案中，工商联单独牵头了哪些事？")
+    assert answer.route["name"] == "unit_tasks"
+    alone = next(line for line in answer.answer.splitlines() if "民营经济研讨会" in line)
+    assert "（牵头）" in alone
+    assert any("共同牵头" in line and "一中心" in line for line in answer.answer.splitlines())
+    assert all(c.quote in assistant.cited_text(c.doc_id, c.path) for c in answer.citations)
+    assert_citations_resolve(assistant, answer)
+
+
+def test_what_a_unit_is_responsible_for_lists_every_role(assistant):
+    """"负责些什么" asks for the unit's tasks, whatever its role, under the headings they stand in."""
+    answer = assistant.ask("交警大队在平江翻身仗方案里负责些什么？")
+    assert answer.route["name"] == "unit_tasks"
+    assert "交通安全专项整治（与" in answer.answer and "学生安全专项整治（配合）" in answer.answer
+    assert "二、(二)「深化专项整治」：" in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
+def test_a_figure_asked_in_a_unit_needs_a_sentence_in_that_unit(assistant):
+    """多少公里: the 燃气 clause states figures but none in 公里, so the question is refused with
+    the unit named; a share (治理比例) is answered by its rate, read with the clause's headings."""
+    refused = assistant.ask("平江翻身仗方案里，2023年城市燃气管道老化更新改造要完成多少公里？")
+    assert refused.refused and "以“公里”计" in refused.answer
+    answer = assistant.ask("平江县守底方案对县城里又黑又臭的水体，治理比例定的是多少？")
+    assert not answer.refused and "黑臭水体治理率达到80%" in answer.answer

@@ -49,6 +49,12 @@ def has_figure(text: str) -> bool:
     return bool(re.search(r"\d", DATE.sub("", YEAR.sub("", text))) or CHINESE_FIGURE.search(text))
 
 
+def states_measure(text: str, measure: str) -> bool:
+    """Whether `text` states a number counted in `measure` (Query.measure: 元, [人名], %)."""
+    text = to_simplified(text)
+    return bool(re.search(rf"(?:\d|[一二三四五六七八九十两兩百千万萬])\s*(?:万|亿|千|百)?{measure}", text))
+
+
 def has_time(text: str) -> bool:
     """Whether `text` says when: a year, a date, a deadline phrase (年底前, 6月底, 上半年) or a period."""
     return bool(YEAR.search(text) or DATE.search(text) or TIME_PHRASE.search(text))

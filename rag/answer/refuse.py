@@ -8,9 +8,10 @@ Each returns the reason shown to the user, or None.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from rag.answer.base import Asked
-from rag.answer.quote import has_figure, has_time, spans
+from rag.answer.quote import has_figure, has_time, spans, states_measure
 from rag.clean import to_simplified
 from rag.gazetteer import places_named
 from rag.query import CJK, Query
@@ -162,9 +163,10 @@ def unanswered(asked: Asked) -> str | None:
         return "检索不到相关条款。"
     chinese = query.chinese_tokens
     # A year or a measured term the question asks about (2022年, PM2.5) must be in what answers it.
-    where = [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["text"]])) for h in hits[:3]]
+    # Where each clause stands (its document, headings and title): a sentence is read in its place.
+    where = [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["title"]])) for h in hits[:3]]
     for term in query.years + query.latin_terms:
-        if not any(term.lower() in w.lower() for w in where):
+        if not any(term.lower() in f"{w} {to_simplified(h.clause['text'])}".lower() for w, h in zip(where, hits)):
             return f"检索到的条款没有涉及“{term}”。"
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
     if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
@@ -173,18 +175,24 @@ def unanswered(asked: Asked) -> str | None:
     # 阶段": years and dates count) or else a figure (years and dates do not). Any figure of a
     # clause about the topic is not enough (沅江's 蓝天 clause gives 20% for machinery, not the
     # 优良天数 asked); a paraphrase's own words weigh little in the coverage (Lexicon.coverage).
-    stated = has_time if query.asks_time else has_figure
+    # A figure asked in a unit (多少美元, 比例) is stated only in that unit, and the word naming
+    # the unit is then no topic word: 80% answers 治理比例 though no sentence says 比例.
+    unit = None if query.asks_time else query.figure_unit
+    stated = has_time if query.asks_time else partial(states_measure, measure=unit) if unit else has_figure
     floor = asked.relevance_floor
-    attribute = [t for t in query.attribute_tokens if CJK.search(t)]
-    if (query.asks_time or query.asks_figure) and query.unit_count_role is None and not any(
-            stated(sentence) and max(asked.coverage(words, to_simplified(sentence) + h.clause["title"])
+    chinese = [t for t in chinese if t not in query.unit_words]
+    attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in query.unit_words]
+    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None and not any(
+            stated(sentence) and max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i])
                                      for words in (chinese, attribute)) >= floor
-            for h in hits[:3] for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
-        return "检索到的条款没有写出所问的时间。" if query.asks_time else "检索到的条款没有写出所问的数字。"
-    unit = query.measure
-    if unit and not any(re.search(rf"\d\s*(?:万|亿)?{unit}", to_simplified(h.clause["text"]))
-                        and asked.clause_coverage(chinese, h.clause) >= floor for h in hits[:3]):
-        return f"检索到的条款没有写出以“{unit.strip('[]')[0]}”计的数字。"
+            for i, h in enumerate(hits[:3]) for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
+        if query.asks_time:
+            return "检索到的条款没有写出所问的时间。"
+        return f"检索到的条款没有写出以“{unit}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
+    measure = query.measure
+    if measure and not any(re.search(rf"\d\s*(?:万|亿)?{measure}", to_simplified(h.clause["text"]))
+                           and asked.clause_coverage(chinese, h.clause) >= floor for h in hits[:3]):
+        return f"检索到的条款没有写出以“{measure.strip('[]')[0]}”计的数字。"
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
         return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
