@@ -150,6 +150,7 @@ class Query:
     tokens: tuple[str, ...]  # the topic words (not places, not what kind of answer)
     attribute_tokens: tuple[str, ...]  # the topic words of the sub-question that asks the figure or time
     plan: Plan | None  # the plan the question names
+    plan_words: tuple[str, ...]  # the topic words that are words of that plan's title ("守底", "优化发展环境")
     compared_plans: tuple[Plan, ...]
     counted: tuple[int, str] | None  # "哪六仗": six items, called 仗
     items_asked: int  # "分别是哪八个": how many items the question asks to have listed (0: no such count)
@@ -200,6 +201,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     wanted = (NUMBER_CONDITION.search(simplified) or ENGLISH_HEADCOUNT.search(text)) if listing else None
     extreme = SUPERLATIVE.search(simplified)
     measure = MEASURE_ASKED.search(simplified)
+    plan = named_plan(text, plans, gazetteer)
+    title = next((to_simplified(t) for d, a, t, _ in plans if (d, a) == plan), "")
     tokens = tuple(content_tokens(text))
     # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part; a sentence that
     # states it may cover that part rather than the whole question.
@@ -215,7 +218,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         asked=intent(text), asked_besides_metadata=intent(METADATA.sub("", text)),
         regions=tuple(gazetteer.regions_in(text)), tokens=tokens,
         attribute_tokens=tuple(content_tokens(" ".join(asking))) if len(parts) > 1 and asking else tokens,
-        plan=named_plan(text, plans, gazetteer), compared_plans=tuple(compared_plans(text, plans, gazetteer)),
+        plan_words=tuple(t for t in tokens if t in title),
+        plan=plan, compared_plans=tuple(compared_plans(text, plans, gazetteer)),
         counted=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]), counted["noun"] or "")
         if counted else None,
         items_asked=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]))

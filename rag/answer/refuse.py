@@ -180,11 +180,15 @@ def unanswered(asked: Asked) -> str | None:
     unit = None if query.asks_time else query.figure_unit
     stated = has_time if query.asks_time else partial(states_measure, measure=unit) if unit else has_figure
     floor = asked.relevance_floor
+    # Nor are the words naming the plan (守底, 优化发展环境): every sentence of it stands under them,
+    # so in a sentence they count neither way (a clause's coverage sees its document's title).
     chinese = [t for t in chinese if t not in query.unit_words]
-    attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in query.unit_words]
+    unsaid = set(query.unit_words) | set(query.plan_words)
+    said = [t for t in chinese if t not in unsaid]
+    attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
     if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None and not any(
             stated(sentence) and max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i])
-                                     for words in (chinese, attribute)) >= floor
+                                     for words in (said, attribute)) >= floor
             for i, h in enumerate(hits[:3]) for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
         if query.asks_time:
             return "检索到的条款没有写出所问的时间。"

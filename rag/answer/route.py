@@ -10,7 +10,7 @@ the structure, lead, number and general answers.
 from __future__ import annotations
 
 from rag.answer.across import compose_across
-from rag.answer.base import Asked, Outcome, Refusal, Search
+from rag.answer.base import RELEVANCE_FLOOR, Asked, Outcome, Refusal, Search
 from rag.answer.compare import compose_compare
 from rag.answer.general import compose_general
 from rag.answer.lead import compose_lead
@@ -31,7 +31,7 @@ LISTED_KINDS = ("structure", "metadata")  # kinds that are never sent across a s
 class Router:
     """Routes one parsed question to one answerer, over a search and the corpus it searches."""
 
-    def __init__(self, search: Search, lexicon: Lexicon, store: Store, relevance_floor: float = 0.5) -> None:
+    def __init__(self, search: Search, lexicon: Lexicon, store: Store, relevance_floor: float = RELEVANCE_FLOOR) -> None:
         self.search = search
         self.lexicon = lexicon
         self.store = store
