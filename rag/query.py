@@ -73,6 +73,8 @@ COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元
 # by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内). Only units: a classifier (几座, 几张)
 # may differ between question and plan.
 UNIT_ASKED = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨)")
+# "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
+MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资额|投入)(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)")
 RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
 RATIO_WORDS = ("比例", "比率", "比重", "占比", "几成", "百分点")
 # "什么时候完成", "哪一年要达到", "分几个阶段", "by when": the asked attribute is a time.
@@ -210,7 +212,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     asking = [part for part in parts if QUANTITY_ASKED.search(part) or TIME_ASKED.search(part)]
     unit = UNIT_ASKED.search(to_simplified(asking[0])) if len(asking) == 1 else None  # one figure asked: its unit
     ratio = len(asking) == 1 and not unit and RATIO_ASKED.search(to_simplified(asking[0]))
-    figure_unit = COUNTED_IN.get(unit["unit"], unit["unit"]) if unit else None
+    money = len(asking) == 1 and not unit and MONEY_ASKED.search(to_simplified(asking[0]))
+    figure_unit = COUNTED_IN.get(unit["unit"], unit["unit"]) if unit else "元" if money else None
     unit_words = {unit["unit"]} if unit else set(RATIO_WORDS) if ratio else set()
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(

@@ -335,3 +335,7 @@ def test_a_figure_asked_in_a_unit_needs_a_sentence_in_that_unit(assistant):
     assert refused.refused and "以“公里”计" in refused.answer
     answer = assistant.ask("平江县守底方案对县城里又黑又臭的水体，治理比例定的是多少？")
     assert not answer.refused and "黑臭水体治理率达到80%" in answer.answer
+    # A sum of money is stated in 元: the 举报 clauses give a hotline number, not a reward.
+    reward = assistant.ask("平江县安全守底行动中，对举报安全生产违法行为的单笔最高奖励金额是多少？")
+    assert reward.refused and "以“元”计" in reward.answer
+    assert "1000万元" in assistant.ask("东安县为普华小区挡土墙隐患整改安排的资金是多少？").answer
