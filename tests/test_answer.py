@@ -339,3 +339,10 @@ def test_a_figure_asked_in_a_unit_needs_a_sentence_in_that_unit(assistant):
     reward = assistant.ask("平江县安全守底行动中，对举报安全生产违法行为的单笔最高奖励金额是多少？")
     assert reward.refused and "以“元”计" in reward.answer
     assert "1000万元" in assistant.ask("东安县为普华小区挡土墙隐患整改安排的资金是多少？").answer
+
+
+def test_how_long_is_answered_by_a_duration(assistant):
+    """几年期 asks how long: 治本攻坚三年行动 says it, though it names no year or date."""
+    answer = assistant.ask("平江县守底方案里的安全生产治本攻坚行动是几年期的？")
+    assert not answer.refused and "三年" in answer.answer
+    assert_citations_resolve(assistant, answer)

@@ -55,9 +55,14 @@ def states_measure(text: str, measure: str) -> bool:
     return bool(re.search(rf"(?:\d|[一二三四五六七八九十两兩百千万萬])\s*(?:万|亿|千|百)?{measure}", text))
 
 
+# A duration ("三年行动", "12个月", "两个季度"): what 几年期, 多长时间 and 多久 ask for.
+DURATION = re.compile(r"[一二三四五六七八九十两兩\d]+个?(?:年|月|季度|周|星期)(?![底初])")
+
+
 def has_time(text: str) -> bool:
-    """Whether `text` says when: a year, a date, a deadline phrase (年底前, 6月底, 上半年) or a period."""
-    return bool(YEAR.search(text) or DATE.search(text) or TIME_PHRASE.search(text))
+    """Whether `text` says when or how long: a year, a date, a deadline phrase (年底前, 6月底,
+    上半年), a period or a duration (三年行动)."""
+    return bool(YEAR.search(text) or DATE.search(text) or TIME_PHRASE.search(text) or DURATION.search(text))
 
 
 def citation(n: int, hit: Hit, quote: str) -> Citation:
