@@ -23,7 +23,7 @@ INTENTS = (
                              r"哪几条|哪幾條|几条|幾條|多少条|多少條|下面有哪些|下面列|"
                              r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
                              re.IGNORECASE)),
-    ("lead", re.compile(r"牵头|牽頭|谁|誰|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
+    ("lead", re.compile(r"牵头|牽頭|谁|誰|哪[几幾]家|哪[几幾][个個](?:单位|部门|單位|部門)|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
                         r"\blead|responsib|in charge|which (?:department|unit|agency|bureau)|\bwho\b", re.IGNORECASE)),
     ("number", re.compile(r"多少|几|幾|目标|目標|比例|率|数量|數量|标准|標準|how many|how much|rate|target|percent|number",
                           re.IGNORECASE)),
@@ -42,7 +42,7 @@ TASKS_ASKED = re.compile(r"(?:牵头|负责|配合|承担|参与)(?:了|的)?(?:
                          r"\bwhat (?:does|do|is|are)\b.{0,80}\b(?:lead|responsible|in charge|cooperat|assist)|"
                          r"\b(?:tasks|duties|responsibilities)\b", re.IGNORECASE)
 # "哪些单位配合", "由谁牵头": the units are what is asked, not the tasks a unit has.
-ASKS_FOR_UNITS = re.compile(r"哪些单位|哪些單位|哪个单位|哪個單位|哪些部门|哪些部門|哪个部门|哪個部門|哪家|谁|誰|"
+ASKS_FOR_UNITS = re.compile(r"哪[几幾]家|哪[几幾][个個](?:单位|部门|單位|部門)|哪些单位|哪些單位|哪个单位|哪個單位|哪些部门|哪些部門|哪个部门|哪個部門|哪家|谁|誰|"
                             r"which (?:unit|department|bureau|agenc)|\bwho\b", re.IGNORECASE)
 # A condition on a number ("8个人", "3项") and a superlative ("最少", "最多") over a section's items.
 NUMBER_CONDITION = re.compile(r"(?<![\d.])(?P<number>\d+(?:\.\d+)?)\s*(?:个|名)?(?P<unit>人|项|家|条|个)")
@@ -65,14 +65,24 @@ LATIN_TERM = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,5}\d+(?:\.\d+)?(?![\d.])")  # 
 # "多少", "第几届", "how many": a question that wants a figure, which a clause must state.
 QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次年名人家倍成批支座所户]|(?<!哪)幾[個項條位屆次年名人家倍成批支座所戶]|"
                             r"百分之几|第几|第幾|how many|how much|what percentage", re.IGNORECASE)
+# "城区几家液化气公司要搞四站合一，是哪个局挑头": beside another question word, 几 means "several".
+OTHER_QUESTION_WORD = re.compile(r"谁|誰|哪|什么|什麼|\bwho\b|\bwhich\b|\bwhat\b", re.IGNORECASE)
+
+
+def asks_quantity(part: str) -> bool:
+    """Whether a sub-question asks for a figure: 多少, 第几, how many, or a 几 that is the question."""
+    return any(not found.group().startswith(("几", "幾")) or not OTHER_QUESTION_WORD.search(part)
+               for found in QUANTITY_ASKED.finditer(part))
+
+
 # "多少人", "几个": the unit the asked-for number is counted in.
-MEASURE_ASKED = re.compile(r"(?:多少|几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
+MEASURE_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
 COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
 # "多少美元": a figure asked in a unit of measure, which the sentence stating it must use (800万
 # 美元), so that the word naming the unit is no topic word; nor is a share's (治理比例 is answered
 # by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内). Only units: a classifier (几座, 几张)
 # may differ between question and plan.
-UNIT_ASKED = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨)")
+UNIT_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨)")
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资额|投入)(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)")
 RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
@@ -202,14 +212,14 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     listing = bool(LIST_QUESTION.search(text))
     wanted = (NUMBER_CONDITION.search(simplified) or ENGLISH_HEADCOUNT.search(text)) if listing else None
     extreme = SUPERLATIVE.search(simplified)
-    measure = MEASURE_ASKED.search(simplified)
     plan = named_plan(text, plans, gazetteer)
     title = next((to_simplified(t) for d, a, t, _ in plans if (d, a) == plan), "")
     tokens = tuple(content_tokens(text))
     # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part; a sentence that
     # states it may cover that part rather than the whole question.
     parts = [part for part in re.split(r"[？?；;]", text) if part.strip()]
-    asking = [part for part in parts if QUANTITY_ASKED.search(part) or TIME_ASKED.search(part)]
+    asking = [part for part in parts if asks_quantity(part) or TIME_ASKED.search(part)]
+    measure = next((m for part in asking if asks_quantity(part) and (m := MEASURE_ASKED.search(to_simplified(part)))), None)
     unit = UNIT_ASKED.search(to_simplified(asking[0])) if len(asking) == 1 else None  # one figure asked: its unit
     ratio = len(asking) == 1 and not unit and RATIO_ASKED.search(to_simplified(asking[0]))
     money = len(asking) == 1 and not unit and MONEY_ASKED.search(to_simplified(asking[0]))
@@ -236,7 +246,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         superlative=extreme["word"] if extreme else "",
         status_verb=next((v for v, pattern in STATUS_VERBS if pattern.search(text)), None) if listing else None,
         not_yet=bool(NOT_YET.search(text)),
-        asks_figure=bool(QUANTITY_ASKED.search(text)), asks_time=bool(TIME_ASKED.search(text)),
+        asks_figure=any(asks_quantity(part) for part in parts), asks_time=bool(TIME_ASKED.search(text)),
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
         figure_unit=figure_unit, unit_words=tuple(w for w in tokens if w in unit_words),
         compare_figure=bool(COMPARE_FIGURE.search(text)),

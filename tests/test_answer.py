@@ -346,3 +346,17 @@ def test_how_long_is_answered_by_a_duration(assistant):
     answer = assistant.ask("平江县守底方案里的安全生产治本攻坚行动是几年期的？")
     assert not answer.refused and "三年" in answer.answer
     assert_citations_resolve(assistant, answer)
+
+
+def test_ji_beside_another_question_word_is_several_not_how_many(assistant):
+    """"几家液化气公司…是哪个局挑头" asks who leads; "哪几家单位" asks for units, not a count in 家."""
+    lead = assistant.ask("平江城区几家液化气公司要搞“四站合一”，是哪个局挑头？还有谁配合？")
+    assert not lead.refused and "牵头单位：城管局" in lead.answer
+    units = assistant.ask("平江要把县属平台下面的那些子公司该关的关、该并的并，这事由哪几家单位分工抓？")
+    assert not units.refused and units.route["name"] == "lead" and "县财政局" in units.answer
+
+
+def test_an_office_inside_a_named_unit_is_not_that_unit(assistant):
+    """The plans name 应急管理局 but never its 安全生产监察二科: its tasks are not the bureau's."""
+    answer = assistant.ask("沅江市应急管理局安全生产监察二科在守底方案里负责哪些任务？")
+    assert answer.refused and answer.route["name"] == "out_of_scope" and "安全生产监察二科" in answer.answer

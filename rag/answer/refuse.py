@@ -97,6 +97,10 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         name = text[start:end.end()]
         if len(name) < 5 or name in store.corpus_text:
             continue
+        # 应急管理局安全生产监察二科: an office inside a unit the plans name, which they never name.
+        if any(len(rest := name.partition(unit)[2]) >= 2 and OFFICE_END.search(rest) for unit in store.unit_names if unit in name):
+            unknown.append(name)
+            continue
         words = [w for w in tokenize(name) if len(w) >= 2 and w != end.group()]
         if any(w not in store.corpus_text and rare_in_chinese(w) for w in words):
             unknown.append(name)
