@@ -78,11 +78,12 @@ def asks_quantity(part: str) -> bool:
 # "多少人", "几个": the unit the asked-for number is counted in.
 MEASURE_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
 COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
-# "多少美元": a figure asked in a unit of measure, which the sentence stating it must use (800万
-# 美元), so that the word naming the unit is no topic word; nor is a share's (治理比例 is answered
-# by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内). Only units: a classifier (几座, 几张)
-# may differ between question and plan.
-UNIT_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨)")
+# "多少美元", "多少套": a figure asked in a unit or counted with a classifier, which the sentence
+# stating it must use (800万美元; 60张), so that the word naming the unit is no topic word; nor is
+# a share's (治理比例 is answered by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内).
+# Classifiers: a plan may count the same things with the general 个 (整治多少处 → 41个).
+CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|名|批|期|间|栋|艘|架|只|棵|株"
+UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|{CLASSIFIERS})")
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资额|投入)(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)")
 RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
@@ -180,7 +181,7 @@ class Query:
     asks_figure: bool  # 多少, 第几, how many
     asks_time: bool  # 什么时候, 哪一年, 几个阶段, by when
     measure: str | None  # the pattern a figure must be counted in (人 → [人名], 资金 → 元)
-    figure_unit: str | None  # the one figure asked is in this unit (美元, 公里; 比例 → %), or None
+    figure_unit: str | None  # the pattern the one figure asked is counted in (美元, [套个], 元), or None
     unit_words: tuple[str, ...]  # the topic words that only name that unit (比例, 美元)
     compare_figure: bool
     years: tuple[str, ...]
@@ -223,7 +224,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     unit = UNIT_ASKED.search(to_simplified(asking[0])) if len(asking) == 1 else None  # one figure asked: its unit
     ratio = len(asking) == 1 and not unit and RATIO_ASKED.search(to_simplified(asking[0]))
     money = len(asking) == 1 and not unit and MONEY_ASKED.search(to_simplified(asking[0]))
-    figure_unit = COUNTED_IN.get(unit["unit"], unit["unit"]) if unit else "元" if money else None
+    figure_unit = (COUNTED_IN.get(unit["unit"]) or (f"[{unit['unit']}个]" if unit["unit"] in CLASSIFIERS.split("|") else unit["unit"])
+                   if unit else "元" if money else None)
     unit_words = {unit["unit"]} if unit else set(RATIO_WORDS) if ratio else set()
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(

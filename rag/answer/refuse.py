@@ -196,7 +196,8 @@ def unanswered(asked: Asked) -> str | None:
             for i, h in enumerate(hits[:3]) for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
         if query.asks_time:
             return "检索到的条款没有写出所问的时间。"
-        return f"检索到的条款没有写出以“{unit}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
+        return f"检索到的条款没有写出以“{unit[1] if unit.startswith('[') else unit}”计的数字。" if unit else \
+            "检索到的条款没有写出所问的数字。"
     measure = query.measure
     if measure and not any(re.search(rf"\d\s*(?:万|亿)?{measure}", to_simplified(h.clause["text"]))
                            and asked.clause_coverage(chinese, h.clause) >= floor for h in hits[:3]):
