@@ -364,3 +364,9 @@ def test_an_office_inside_a_named_unit_is_not_that_unit(assistant):
     """The plans name 应急管理局 but never its 安全生产监察二科: its tasks are not the bureau's."""
     answer = assistant.ask("沅江市应急管理局安全生产监察二科在守底方案里负责哪些任务？")
     assert answer.refused and answer.route["name"] == "out_of_scope" and "安全生产监察二科" in answer.answer
+
+
+def test_a_time_question_naming_a_counted_plan_is_not_a_count(assistant):
+    """"六仗" names six battles, but "纳入哪一年的考核" asks a year: 四、(三) answers it, not the list of six."""
+    answer = assistant.ask("平江打好发展“六仗”要纳入哪一年的综合绩效考核？")
+    assert answer.route["name"] == "time" and "纳入2023年综合绩效考核" in answer.answer

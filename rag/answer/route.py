@@ -55,7 +55,7 @@ class Router:
                 return Route("compare", why), compose_compare(asked, sides, plans), hits
             return Route("compare", f"问题同时点名了{'、'.join(sides)}"), compose_compare(asked, sides), hits
         why = f"问题问的是 {kind}"
-        if kind == "general" and counts_a_section(asked):
+        if kind == "general" and not query.asks_time and counts_a_section(asked):  # 哪一年 asks a time, not a count
             kind, why = "structure", f"问题数的是某一部分的 {query.counted[0]} 项"
         if kind == "metadata" and query.listing:
             kind, why = "general", "问“哪些”文件印发：是跨条目的问题，不是问文号"
