@@ -370,3 +370,10 @@ def test_a_time_question_naming_a_counted_plan_is_not_a_count(assistant):
     """"六仗" names six battles, but "纳入哪一年的考核" asks a year: 四、(三) answers it, not the list of six."""
     answer = assistant.ask("平江打好发展“六仗”要纳入哪一年的综合绩效考核？")
     assert answer.route["name"] == "time" and "纳入2023年综合绩效考核" in answer.answer
+
+
+def test_an_english_county_is_the_county_not_a_name_met_in_passing(assistant):
+    """湘阴 is named in passing (四地智慧旅游平台); 湘阴县 has no plan in the corpus."""
+    answer = assistant.ask("Which department leads the bottom-line safety action in Xiangyin County?")
+    assert answer.refused and answer.route["name"] == "out_of_scope"
+    assert not assistant.ask("Which department leads gas safety rectification in Pingjiang County?").refused

@@ -60,6 +60,11 @@ def unknown_places(query: Query, store: Store) -> list[str]:
     placed = {m["before"] or m["word"] for m in PLACE_IN_ENGLISH.finditer(query.text)}
     for word in (w for w in PINYIN_WORD.findall(query.text) if w not in names and w in placed):
         known = store.gazetteer.place_in_pinyin(word)
+        # "Xiangyin County" is 湘阴县, which no plan speaks of, though 湘阴 is named in passing.
+        kind = re.search(rf"\b{word}\s+(County|City|District)\b", query.text)
+        suffix = {"County": "县", "City": "市", "District": "区"}[kind[1]] if kind else ""
+        if known and suffix and not known.endswith(("县", "市", "区")):
+            known += suffix
         if known is None or known not in store.corpus_text:
             unknown.append(word)
     return unknown
