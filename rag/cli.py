@@ -232,7 +232,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, evaluate.CaseFileError) as exc:
         raise UsageError(str(exc)) from None
     retriever = _retriever()
-    if args.sweep:
+    if args.sweep or args.sweep_topic:
         return _sweep(args, cases, retriever)
     rows = _run_cases(cases, Chat(Assistant(retriever), _llm_backend(args.llm)))
     metrics = evaluate.by_category(rows)
@@ -283,12 +283,13 @@ def _sweep(args: argparse.Namespace, cases: list[dict], retriever) -> int:
 
     from rag.chat import Chat
 
-    floors = [float(x) for x in args.sweep.split(",")]
+    which = "topic_floor" if args.sweep_topic else "relevance_floor"
+    floors = [float(x) for x in (args.sweep_topic or args.sweep).split(",")]
     table = []
     for floor in floors:
-        rows = _run_cases(cases, Chat(Assistant(retriever, relevance_floor=floor), None))
+        rows = _run_cases(cases, Chat(Assistant(retriever, **{which: floor}), None))
         table.append({"floor": floor, **evaluate.aggregate(rows)})
-    text = evaluate.risk_coverage_markdown(table, Path(args.cases).name)
+    text = evaluate.risk_coverage_markdown(table, Path(args.cases).name, which)
     print(text)
     if args.md:
         Path(args.md).parent.mkdir(parents=True, exist_ok=True)
@@ -362,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_eval.add_argument("--md", help="写出 Markdown 报告（附柱状图 PNG）")
     run_eval.add_argument("--baseline", choices=["naive"], help="同时评测朴素 llama-index 基线")
     run_eval.add_argument("--sweep", help="在这些相关度下限上各跑一遍（如 0.3,0.4,0.5,0.6），输出风险-覆盖表 (risk-coverage table)")
+    run_eval.add_argument("--sweep-topic", help="同上，扫的是条款主题下限 (the topic floor: the best clause of any question)")
     run_eval.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型作答后再评测（默认取 RAG_LLM）")
     run_eval.set_defaults(func=cmd_eval)
     add_view_commands(commands)

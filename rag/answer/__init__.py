@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from rag.answer.base import RELEVANCE_FLOOR, Asked, Composed, Refusal
+from rag.answer.base import RELEVANCE_FLOOR, TOPIC_FLOOR, Asked, Composed, Refusal
 from rag.answer.compare import compose_compare
 from rag.answer.refuse import out_of_scope, refusal_text
 from rag.answer.route import Router
@@ -29,12 +29,14 @@ __all__ = ["MAX_QUESTION", "Answer", "Assistant", "Citation", "Route"]
 class Assistant:
     """Question in, cited answer out; holds the retriever (and its models) for its lifetime."""
 
-    def __init__(self, retriever: Retriever | None = None, relevance_floor: float = RELEVANCE_FLOOR) -> None:
-        """`relevance_floor`: the IDF-weighted share of the question's topic words a clause must
-        contain to answer it (RELEVANCE_FLOOR, the operating point chosen on the development set)."""
+    def __init__(self, retriever: Retriever | None = None, relevance_floor: float = RELEVANCE_FLOOR,
+                 topic_floor: float = TOPIC_FLOOR) -> None:
+        """The floors: the IDF-weighted share of the question's topic words that the sentence
+        stating an asked figure or time, and the best clause of any question, must contain
+        (the operating points chosen on the development set, rag.answer.base)."""
         self.retriever = retriever or Retriever()
         self.store: Store = self.retriever.store
-        self.router = Router(self.retriever.search, self.retriever.lexicon, self.store, relevance_floor)
+        self.router = Router(self.retriever.search, self.retriever.lexicon, self.store, relevance_floor, topic_floor)
 
     def parse(self, question: str) -> Query:
         """The question as every stage reads it, against this corpus."""

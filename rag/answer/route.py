@@ -10,7 +10,7 @@ the structure, lead, number and general answers.
 from __future__ import annotations
 
 from rag.answer.across import compose_across
-from rag.answer.base import RELEVANCE_FLOOR, Asked, Outcome, Refusal, Search
+from rag.answer.base import RELEVANCE_FLOOR, TOPIC_FLOOR, Asked, Outcome, Refusal, Search
 from rag.answer.compare import compose_compare
 from rag.answer.general import compose_general
 from rag.answer.lead import compose_lead
@@ -31,11 +31,12 @@ LISTED_KINDS = ("structure", "metadata")  # kinds that are never sent across a s
 class Router:
     """Routes one parsed question to one answerer, over a search and the corpus it searches."""
 
-    def __init__(self, search: Search, lexicon: Lexicon, store: Store, relevance_floor: float = RELEVANCE_FLOOR) -> None:
+    def __init__(self, search: Search, lexicon: Lexicon, store: Store, relevance_floor: float = RELEVANCE_FLOOR,
+                 topic_floor: float = TOPIC_FLOOR) -> None:
         self.search = search
         self.lexicon = lexicon
         self.store = store
-        self.relevance_floor = relevance_floor
+        self.relevance_floor, self.topic_floor = relevance_floor, topic_floor
 
     def answer(self, query: Query, region: str | None = None, doc_id: str | None = None,
                k: int = 5) -> tuple[Route, Outcome, list[Hit]]:
@@ -46,7 +47,7 @@ class Router:
         plans = list(query.compared_plans) if len(sides) < 2 and not doc_id else []
         compare = (len(sides) >= 2 or len(plans) >= 2) and not doc_id and kind not in LISTED_KINDS
         hits = [] if compare else self.search(query.text, k=k, region=region, doc_id=doc_id)
-        asked = Asked(query, hits, self.store, self.lexicon, self.search, k, sides, self.relevance_floor)
+        asked = Asked(query, hits, self.store, self.lexicon, self.search, k, sides, self.relevance_floor, self.topic_floor)
         if scope_reason:
             return Route("out_of_scope", "问题本身超出语料范围"), Refusal(scope_reason), hits
         if compare:
