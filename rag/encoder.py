@@ -28,6 +28,11 @@ ONNX_FILE = "onnx/sentence_embedding.onnx"
 # parsing a 470 MB protobuf into private memory (load peak 1158 → 425 MB, eval/BENCHMARKS.md).
 ONNX_DATA = ONNX_FILE + ".data"
 DEFAULT_THREADS = 2  # ingest's batches; RAG_ENCODER_THREADS overrides (the app sets cores per worker)
+# A query's tokens encoded (with <s> and </s>), twice the longest question of every eval set (61).
+# Encoding costs ~1.5 ms of CPU per token, so 490 random CJK characters (274 tokens) cost 0.42 s,
+# five whole normal answers; at 128 a question can cost at most about two. The search still
+# sees all of it through BM25; passages keep the model's 512.
+QUERY_TOKENS = 128
 
 
 def force_offline() -> None:
@@ -100,15 +105,18 @@ class OnnxEncoder:
         self._weights = MappedWeights(folder / ONNX_DATA)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode([self._query_prefix + t for t in texts], batch_size=32)
+        """Each query's first QUERY_TOKENS tokens: no question may cost the app many answers."""
+        return self._encode([self._query_prefix + t for t in texts], batch_size=32, max_tokens=QUERY_TOKENS)
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         return self._encode([self._passage_prefix + t for t in texts], batch_size)
 
-    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int, max_tokens: int | None = None) -> np.ndarray:
         """Batches are formed from texts of similar length, so little compute goes to padding."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(texts)
+        if max_tokens:
+            encodings = [self._tokenizer.truncated(e, max_tokens) for e in encodings]
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i]), reverse=True)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]

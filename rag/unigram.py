@@ -60,6 +60,12 @@ class UnigramTokenizer:
         self._normalizer = tokenizer.normalizer
         self._pre_tokenizer = tokenizer.pre_tokenizer
 
+    def truncated(self, ids: list[int], max_length: int) -> list[int]:
+        """`ids` (an encoding) cut to `max_length` the way `encode` truncates: the closing tokens kept."""
+        if len(ids) <= max_length:
+            return ids
+        return ids[: max_length - len(self._suffix)] + self._suffix
+
     def token_to_id(self, token: str) -> int | None:
         return self._added.get(token, self._ids.get(token))
 
