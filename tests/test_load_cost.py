@@ -81,3 +81,41 @@ def test_the_app_skips_gradios_per_event_monitoring_summary():
     demo.queue(default_concurrency_limit=ui.CONCURRENCY)
     assert demo._queue.ANAYLTICS_CACHE_FREQUENCY >= 10**9
     assert ui.ENCODER_THREADS == max(1, (os.cpu_count() or 1) // ui.CONCURRENCY)
+
+
+def app_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = open(f"/proc/{pid}/stat", encoding="ascii").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_long_random_question_costs_the_app_at_most_a_few_normal_ones(index_home):
+    """A 490-character random-CJK question (the hostile client's longest) cost the running app about
+    four normal answers of CPU (≈ 0.5 s, its 274 tokens encoded), so four such clients starved
+    everyone else. Now it costs about two (the query is encoded from its first 128 tokens), under
+    the bound of three; CPU seconds of the app process, never wall times."""
+    import json
+    import random
+
+    from gradio_client import Client
+
+    from apphelpers import app_process
+    from rag import config
+
+    cases = [json.loads(line) for line in (config.PROJECT_ROOT / "eval" / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    normal = [c["question"] for c in cases if not c["expect"].get("should_refuse") and not c.get("turns")][:12]
+    rng = random.Random(15)
+    long = ["".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(490)) for _ in range(6)]
+    with app_process("long-question-cost.log") as (process, url):
+        client = Client(url, verbose=False)
+        client.predict(long[0][::-1], api_name="/ask")
+        before = app_cpu(process.pid)
+        for question in normal:
+            client.predict(question, api_name="/ask")
+        per_normal = (app_cpu(process.pid) - before) / len(normal)
+        before = app_cpu(process.pid)
+        for question in long:
+            client.predict(question, api_name="/ask")
+        per_long = (app_cpu(process.pid) - before) / len(long)
+        assert per_long < 3 * per_normal, (per_long, per_normal)
+        assert process.poll() is None
