@@ -201,12 +201,15 @@ async def _send_json(send, status: int, detail: str, headers: list[tuple[bytes, 
 
 def launch_guards(auth: tuple[str, str] | None) -> dict:
     """The `launch()` arguments that guard the app: upload cap, the login (constant-time check,
-    throttled, its rule shown on the login page) and the Guard middleware."""
+    throttled, its rule shown on the login page), the Guard middleware, and the page cache that
+    keeps a visitor's page fetch from costing a quarter of an answer (rag/pagecache.py)."""
     from starlette.middleware import Middleware
+
+    from rag.pagecache import PageCache
 
     throttle = login_throttle() if auth else None
     options = {"max_file_size": MAX_FILE_SIZE, "auth": password_check(*auth) if auth else None,
-               "app_kwargs": {"middleware": [Middleware(Guard, throttle=throttle)]}}
+               "app_kwargs": {"middleware": [Middleware(Guard, throttle=throttle), Middleware(PageCache)]}}
     if throttle:
         options["auth_message"] = (f"连续 {throttle.attempts} 次登录失败后，需等待 {throttle.lockout:.0f} 秒才能再试。"
                                    "（Too many failed logins lock this address for a while.）")
