@@ -35,7 +35,7 @@ from rag.llm_backends import LLMBackend, load_backend  # noqa: E402
 from rag.textin import MAX_QUESTION, markdown_literal, normalize_question  # noqa: E402
 from rag.ui_html import CSS, Corpus, citation_card  # noqa: E402
 from rag.ui_views import add_view_tabs  # noqa: E402
-from rag.webguard import launch_guards, launch_problem, port_problem, queue_max, user_safe  # noqa: E402
+from rag.webguard import launch_guards, launch_problem, port_problem, queue_limits, user_safe  # noqa: E402
 
 MODES = {"grounded": "依据原文（grounded）", "llm": "大模型生成（LLM）", "fallback": "回退到依据原文（fallback）"}
 LLM_SETTINGS = ("RAG_LLM", "RAG_LLM_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM_API_KEY", "RAG_LLM_MODEL_PATH", "RAG_LLM_TIMEOUT")
@@ -388,7 +388,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> int:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
     demo = build(chat)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=queue_max())
+    demo.queue(default_concurrency_limit=CONCURRENCY, **queue_limits())
     try:
         _, url, _ = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
                                 show_error=False, footer_links=["api"], css=CSS, **launch_guards(auth))
