@@ -88,6 +88,16 @@ UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资额|投入)(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)")
 RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
 RATIO_WORDS = ("比例", "比率", "比重", "占比", "几成", "百分点")
+def asked_unit(part: str) -> tuple[str | None, set[str]]:
+    """For the one (simplified) sub-question asking a figure: the pattern its figure is counted
+    in (美元, [套个], 元) and the words that only name that unit or a share (美元, 比例)."""
+    unit = UNIT_ASKED.search(part)
+    if unit:
+        name = unit["unit"]
+        return COUNTED_IN.get(name) or (f"[{name}个]" if name in CLASSIFIERS.split("|") else name), {name}
+    return "元" if MONEY_ASKED.search(part) else None, set(RATIO_WORDS) if RATIO_ASKED.search(part) else set()
+
+
 # "什么时候完成", "哪一年要达到", "分几个阶段", "by when": the asked attribute is a time.
 TIME_ASKED = re.compile(r"什么时候|什麼時候|何时|何時|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
                         r"完成时间|完成時間|多长时间|多長時間|多久|几个阶段|幾個階段|哪几个阶段|哪些阶段|分几步|"
@@ -219,14 +229,10 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part; a sentence that
     # states it may cover that part rather than the whole question.
     parts = [part for part in re.split(r"[？?；;]", text) if part.strip()]
-    asking = [part for part in parts if asks_quantity(part) or TIME_ASKED.search(part)]
-    measure = next((m for part in asking if asks_quantity(part) and (m := MEASURE_ASKED.search(to_simplified(part)))), None)
-    unit = UNIT_ASKED.search(to_simplified(asking[0])) if len(asking) == 1 else None  # one figure asked: its unit
-    ratio = len(asking) == 1 and not unit and RATIO_ASKED.search(to_simplified(asking[0]))
-    money = len(asking) == 1 and not unit and MONEY_ASKED.search(to_simplified(asking[0]))
-    figure_unit = (COUNTED_IN.get(unit["unit"]) or (f"[{unit['unit']}个]" if unit["unit"] in CLASSIFIERS.split("|") else unit["unit"])
-                   if unit else "元" if money else None)
-    unit_words = {unit["unit"]} if unit else set(RATIO_WORDS) if ratio else set()
+    quantity = [asks_quantity(part) for part in parts]
+    asking = [part for part, q in zip(parts, quantity) if q or TIME_ASKED.search(part)]
+    measure = next((m for part, q in zip(parts, quantity) if q and (m := MEASURE_ASKED.search(to_simplified(part)))), None)
+    figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if len(asking) == 1 else (None, set())
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(
         text=text, simplified=simplified, language="zh" if CJK.search(text) else "en",
@@ -248,7 +254,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         superlative=extreme["word"] if extreme else "",
         status_verb=next((v for v, pattern in STATUS_VERBS if pattern.search(text)), None) if listing else None,
         not_yet=bool(NOT_YET.search(text)),
-        asks_figure=any(asks_quantity(part) for part in parts), asks_time=bool(TIME_ASKED.search(text)),
+        asks_figure=any(quantity), asks_time=bool(TIME_ASKED.search(text)),
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
         figure_unit=figure_unit, unit_words=tuple(w for w in tokens if w in unit_words),
         compare_figure=bool(COMPARE_FIGURE.search(text)),

@@ -175,7 +175,7 @@ def unanswered(asked: Asked) -> str | None:
     # Where each clause stands (its document, headings and title): a sentence is read in its place.
     where = [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["title"]])) for h in hits[:3]]
     for term in query.years + query.latin_terms:
-        if not any(term.lower() in f"{w} {to_simplified(h.clause['text'])}".lower() for w, h in zip(where, hits)):
+        if not any(term.lower() in f"{w} {h.clause['text_simplified']}".lower() for w, h in zip(where, hits)):
             return f"检索到的条款没有涉及“{term}”。"
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
     if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
@@ -201,12 +201,11 @@ def unanswered(asked: Asked) -> str | None:
             for i, h in enumerate(hits[:3]) for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
         if query.asks_time:
             return "检索到的条款没有写出所问的时间。"
-        return f"检索到的条款没有写出以“{unit[1] if unit.startswith('[') else unit}”计的数字。" if unit else \
-            "检索到的条款没有写出所问的数字。"
+        return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
     measure = query.measure
     if measure and not any(re.search(rf"\d\s*(?:万|亿)?{measure}", to_simplified(h.clause["text"]))
                            and asked.clause_coverage(chinese, h.clause) >= floor for h in hits[:3]):
-        return f"检索到的条款没有写出以“{measure.strip('[]')[0]}”计的数字。"
+        return f"检索到的条款没有写出以“{unit_name(measure)}”计的数字。"
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
         return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
@@ -221,6 +220,11 @@ def unanswered(asked: Asked) -> str | None:
         if not any(holder_named(sentence, title, query.simplified) for sentence in said for title in query.titles):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出该职务人员的姓名。"
     return None
+
+
+def unit_name(pattern: str) -> str:
+    """A unit pattern of the Query as a refusal names it: [人名] → 人, [台个] → 台, 美元 → 美元."""
+    return pattern[1] if pattern.startswith("[") else pattern
 
 
 def enumerates(clause: dict, count: int, store: Store) -> bool:

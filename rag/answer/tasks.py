@@ -6,14 +6,14 @@ plan gets every plan of its region, grouped by plan.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 
 from rag.answer.base import Asked, Composed, Refusal
 from rag.answer.quote import citation, is_table_row, item_name, section_name
 from rag.clean import to_simplified
 from rag.retrieve import Hit
-from rag.units import Responsibility, find_responsibilities, normalize_unit
+from rag.units import find_responsibilities, normalize_unit
 
 MAX_LISTED = 20
 ROLE_FIELDS = {"牵头": ("lead_units",), "配合": ("cooperating_units",), "责任": ("responsible_units", "cooperating_units"),
@@ -62,15 +62,18 @@ def shorten(words: str, limit: int = 80) -> str:
     return words if len(words) <= limit else words[:limit].rstrip("，,；;、") + "…"
 
 
-def role_in(unit: str, named: Responsibility | dict) -> str:
+def names(unit: str, units: Mapping[str, list[str]], fields: tuple[str, ...]) -> bool:
+    """Whether a clause or a parenthetical (its fields as a mapping) names the unit in those roles."""
+    return any(unit == normalize_unit(u) for f in fields for u in units[f])
+
+
+def role_in(unit: str, units: Mapping[str, list[str]]) -> str:
     """"牵头" for a sole lead, "与住建局共同牵头" for a joint one, plus 配合 / 负责."""
-    get = named.get if isinstance(named, dict) else partial(getattr, named)
     roles = []
     for label, key in (("牵头", "lead_units"), ("配合", "cooperating_units"), ("负责", "responsible_units")):
-        if not any(unit == normalize_unit(u) for u in get(key)):
-            continue
-        others = [u for u in get(key) if normalize_unit(u) != unit] if key == "lead_units" else []
-        roles.append(f"与{'、'.join(others)}共同牵头" if others else label)
+        if names(unit, units, (key,)):
+            others = [u for u in units[key] if normalize_unit(u) != unit] if key == "lead_units" else []
+            roles.append(f"与{'、'.join(others)}共同牵头" if others else label)
     return "、".join(roles)
 
 
@@ -82,14 +85,13 @@ def tasks_in(clause: dict, unit: str, fields: tuple[str, ...]) -> list[Task]:
     text, title = clause["text"], clause["title"]
     tasks, previous = [], 0
     for named in find_responsibilities(text):
-        if any(unit == normalize_unit(u) for f in fields for u in getattr(named, f)):
+        if names(unit, vars(named), fields):
             start = len(title) if previous == 0 and text.startswith(title) else previous
-            start += len(text[start:named.start]) - len(text[start:named.start].lstrip("。；;：:，, \n"))
-            words = text[start:named.start]
+            words = text[start:named.start].lstrip("。；;：:，, \n")
             if words.strip():
-                tasks.append(Task(clause, text[start:named.end], shorten(words), role_in(unit, named)))
+                tasks.append(Task(clause, text[named.start - len(words):named.end], shorten(words), role_in(unit, vars(named))))
         previous = named.end
-    if tasks or not any(unit == normalize_unit(u) for f in fields for u in clause[f]):
+    if tasks or not names(unit, clause, fields):
         return tasks
     if is_table_row(clause):
         return [Task(clause, clause["text"], "", role_in(unit, clause))]
