@@ -309,15 +309,15 @@ def build(chat: Chat) -> gr.Blocks:
             trigger(run_compare, [region_a, region_b, topic], [compare_status, compare_answer, compare_cited],
                     api_visibility="private")
 
-        def pick_document(doc_id: str) -> tuple:
-            return doc_id, gr.Dropdown(choices=corpus.clause_choices(doc_id), value=None), "", corpus.tree_html(doc_id)
+        def pick_document(doc_id: str, search: object = "") -> tuple:
+            return doc_id, gr.Dropdown(choices=corpus.clause_choices(doc_id), value=None), search, corpus.tree_html(doc_id)
 
         def pick_clause(clause_id: str | None, doc_id: str) -> tuple:
             return open_clause(clause_id)[1:] if clause_id else pick_document(doc_id)
 
         def run_search(query: str, doc_id: str) -> tuple:
-            if not query.strip():
-                return pick_document(doc_id)
+            if not query.strip():  # the box is left alone: under load Enter can arrive before the typed text
+                return pick_document(doc_id, gr.skip())
             matches = corpus.search(query)
             choices = [(f"《{c['doc_title']}》{c['path']} {to_simplified(c['title'])}", c["id"]) for c in matches]
             return doc_id, gr.Dropdown(choices=choices, value=None), gr.skip(), corpus.results_html(query, matches)
