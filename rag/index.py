@@ -169,7 +169,11 @@ def clause_records(documents: list[Document]) -> tuple[list[dict], list[str], li
 
 
 def _write_chroma(chroma, name: str, records: list[dict], vectors: np.ndarray) -> None:
-    """One new collection `name`; ids are clause numbers, filters (region, doc_id, kind) metadata."""
+    """One new collection `name`; ids are clause numbers, filters (region, doc_id, kind) metadata.
+
+    No clause text: the clause store (clauses.json) is what every reader takes text from, and a
+    collection with documents also builds Chroma's full-text index, which more than doubled the
+    time of an add (6,000 clauses: 19 s with their texts, 8 s without; eval/BENCHMARKS.md)."""
     from rag.chroma_store import create_collection
 
     collection = create_collection(chroma, name)
@@ -183,7 +187,6 @@ def _write_chroma(chroma, name: str, records: list[dict], vectors: np.ndarray) -
                 "path": r["path"], "annex": r["annex"] or 0,
                 "units": "、".join(r["lead_units"] + r["cooperating_units"] + r["responsible_units"]),
             } for r in chunk],
-            documents=[r["text"] for r in chunk],
         )
 
 
