@@ -390,3 +390,20 @@ def test_the_topic_floor_is_lower_than_the_figure_sentences(retriever):
     assert not answer.refused and "安全生产月" in answer.answer
     strict = Assistant(retriever, topic_floor=0.45).ask(question)
     assert strict.refused and "都不包含问题所问的内容" in strict.answer
+
+
+def test_a_quoted_office_the_plans_never_name_is_refused(assistant):
+    """“科技创新促进办公室” is meant exactly; every word of it is common and in the corpus, but the
+    office is not, so the 科技创新攻坚仗 row that leads with 科工信局 must not answer for it."""
+    answer = assistant.ask("平江县“六仗”方案中设立的“科技创新促进办公室”具体负责什么？")
+    assert answer.refused and answer.route["name"] == "out_of_scope" and "科技创新促进办公室" in answer.answer
+    quoted_measure = assistant.ask("园区项目“洽谈即服务、签约即供地、开工即配套、竣工即办证”这个四即改革，平江让哪个部门牵头？")
+    assert not quoted_measure.refused
+
+
+def test_the_one_figure_in_the_asked_unit_answers_in_the_askers_words(assistant):
+    """"跨境网上生意…多少美元" shares few words with 附件2 二、(三)1, whose only 美元 figure is
+    the 800万美元 of 跨境电商交易额: a paraphrase is answered from it, not refused."""
+    answer = assistant.ask("平江做跨境网上生意，全年成交额想冲到多少美元？")
+    assert not answer.refused and "800万美元" in answer.answer
+    assert_citations_resolve(assistant, answer)

@@ -8,6 +8,7 @@ Each returns the reason shown to the user, or None.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 
 from rag.answer.base import Asked
@@ -73,6 +74,7 @@ def unknown_places(query: Query, store: Store) -> list[str]:
 # The endings of an organisation's name (县应急管理局, 金融事务中心, 监察二科, 人民银行沅江支行).
 OFFICE_END = re.compile(r"委员会|办公室|分局|支行|公司|集团|协会|大队|支队|中队|中心|局|委|办|科|处|厅|署")
 NOT_IN_NAME = re.compile(r"[的在里由是和及、，,。？?把让对给被从向将那这个谁哪要请问]")
+QUOTE_OPEN, QUOTE_CLOSE = re.compile(r"[“「『\"'‘]"), re.compile(r"[”」』\"'’]")
 NAME_FOLLOWS = re.compile(r"[的在里由是和与及、把让对给被从向将那这谁哪要请问牵负配承主具等为有]")
 
 
@@ -87,7 +89,9 @@ def rare_in_chinese(word: str) -> bool:
 def unknown_offices(query: Query, store: Store) -> list[str]:
     """Organisations named in the question that no plan mentions ("数据安全与元宇宙管理局",
     "应急管理局安全生产监察二科"): a name of five or more characters, ending where a name ends,
-    that holds a rare word the corpus never uses. A short or abbreviated name (应急局) is not judged."""
+    that holds a rare word the corpus never uses, or that the question quotes (“科技创新促进办公室”:
+    a quoted name is meant exactly, however common its words). A short or abbreviated name (应急局)
+    is not judged."""
     from rag.index import tokenize
 
     unknown = []
@@ -107,7 +111,9 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
             unknown.append(name)
             continue
         words = [w for w in tokenize(name) if len(w) >= 2 and w != end.group()]
-        if any(w not in store.corpus_text and rare_in_chinese(w) for w in words):
+        if QUOTE_OPEN.match(text[start - 1:start]) and QUOTE_CLOSE.match(text[end.end():end.end() + 1]):
+            unknown.append(name)
+        elif any(w not in store.corpus_text and rare_in_chinese(w) for w in words):
             unknown.append(name)
     return unknown
 
@@ -195,7 +201,11 @@ def unanswered(asked: Asked) -> str | None:
     unsaid = set(query.unit_words) | set(query.plan_words)
     said = [t for t in chinese if t not in unsaid]
     attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
-    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None and not any(
+    # The best clause states a figure in the asked unit once only (one % in it, one 美元): that is
+    # the answer even in the asker's own words, when the clause is about the question at all.
+    sole = bool(unit) and len(stating_sentences(hits[0].clause["text"], stated)) == 1 and \
+        asked.clause_coverage(chinese, hits[0].clause) >= asked.topic_floor
+    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None and not sole and not any(
             stated(sentence) and max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i])
                                      for words in (said, attribute)) >= floor
             for i, h in enumerate(hits[:3]) for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
@@ -220,6 +230,10 @@ def unanswered(asked: Asked) -> str | None:
         if not any(holder_named(sentence, title, query.simplified) for sentence in said for title in query.titles):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出该职务人员的姓名。"
     return None
+
+
+def stating_sentences(text: str, stated: Callable[[str], bool]) -> list[str]:
+    return [text[a:b] for a, b in spans(text) if stated(text[a:b])]
 
 
 def unit_name(pattern: str) -> str:
