@@ -365,10 +365,8 @@ def load_chat(llm: LLMBackend | None = None) -> Chat:
             print(f"{'错误' if problem.fatal else '注意'}: {problem.source}: {problem.message}", file=sys.stderr)
         retriever = Retriever()
     assistant = Assistant(retriever)
-    # Pay the one-time costs the first question would otherwise wait for: answering once loads
-    # jieba's tagger, and Gradio imports matplotlib around its first event.
-    assistant.ask(assistant.store.example_questions()[0])
-    with contextlib.suppress(ImportError):
+    assistant.warm_up()
+    with contextlib.suppress(ImportError):  # Gradio imports it around its first event
         import matplotlib  # noqa: F401
     return Chat(assistant, llm)
 
