@@ -430,9 +430,9 @@ def worker_query(home: Path, passes: int) -> dict:
     real_candidates = retriever.dense_candidates
     asked: dict[str, tuple] = {}  # question → (query vector, mask, where, dense ranking): for the recall check
 
-    def dense_candidates(vector, where):
+    def dense_candidates(vector, where, allowed=None):
         asked["vector"] = vector
-        return real_candidates(vector, where)
+        return real_candidates(vector, where, allowed)
 
     def dense_ranking(question, mask, where=None):
         """Times the Chroma query + exact re-scoring: the dense ranking minus its (separately timed) encoding."""

@@ -58,10 +58,10 @@ def worker(mode: str, passes: int) -> dict:
     dense_ms: list[float] = []
     real = retriever.dense_candidates
 
-    def timed(vector, where):
+    def timed(vector, where, allowed=None):
         start = time.perf_counter()
         try:
-            return real(vector, where)
+            return real(vector, where, allowed)
         finally:
             dense_ms.append((time.perf_counter() - start) * 1000)
 

@@ -197,22 +197,31 @@ class Retriever:
                  if values]
         return None if not terms else terms[0] if len(terms) == 1 else {"$and": terms}
 
-    def dense_candidates(self, vector: np.ndarray, where: dict | None) -> tuple[list[int], np.ndarray]:
+    def dense_candidates(self, vector: np.ndarray, where: dict | None,
+                         allowed: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
         """Chroma's candidates for `vector` (clause numbers, ascending) and their stored vectors.
+
+        `allowed`: the clause numbers `where` lets through. When they are no more than the
+        candidates asked for, they are the candidates, and only their vectors are read: Chroma's
+        filtered query (a `where` or an `ids` allow-list) costs about 0.5 s at 387,000 clauses
+        however few pass it, to return the same rows (eval/BENCHMARKS.md, 1,000×).
 
         The query's own `embeddings` are HNSW's re-normalised copies (off by up to 1.5e-8), so
         the stored vectors are fetched by id: exact re-scoring then sees the very floats ingest
         wrote, and ties and near-ties order as in an exact search over all clauses. A build's
         collection never changes, so fetched vectors are kept (`_stored`): after the first
-        queries a search costs one Chroma query (≈ 5 ms) instead of also moving every
+        queries a search costs at most one Chroma query (≈ 5 ms) instead of also moving every
         candidate's 384 floats again (≈ 15 ms for 387 clauses).
         """
         from rag.chroma_store import StoreUnavailable, chroma_url, down_message
 
         n = min(self.collection_size, max(MIN_DENSE_CANDIDATES, 10 * CANDIDATES))
         try:
-            found = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=[])
-            rows = sorted(int(i) for i in found["ids"][0])
+            if allowed is not None and len(allowed) <= n:
+                rows = [int(r) for r in allowed]
+            else:
+                found = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=[])
+                rows = sorted(int(i) for i in found["ids"][0])
             if not rows:
                 return [], np.zeros((0, vector.shape[0]), dtype=np.float32)
             missing = [r for r in rows if not self._have[r]]
@@ -238,7 +247,7 @@ class Retriever:
         numbers breaks ties by clause number. `mask` is the same filter as `where`.
         """
         vector = self.query_vector(question)
-        rows, vectors = self.dense_candidates(vector, where)
+        rows, vectors = self.dense_candidates(vector, where, np.flatnonzero(mask) if where else None)
         keep = [j for j, r in enumerate(rows) if mask[r]]
         if len(keep) < len(rows):
             rows, vectors = [rows[j] for j in keep], vectors[keep]
