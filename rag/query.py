@@ -107,6 +107,8 @@ COMPARE_FIGURE = re.compile(r"多少|几|幾|比例|率|how many|how much|rate|p
 PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|who is|name of|whose name", re.IGNORECASE)
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
                             re.IGNORECASE)
+# "召集人叫什么名字", "副召集人是谁": a person holding a role is asked (a role ends in 人/员/长/任).
+ROLE_ASKED = re.compile(r"(?P<role>(?:(?![和与及的])[\u4e00-\u9fff]){1,5}?(?:人|员|长|任))的?(?:叫什么|姓名|名字|是谁)")
 UNIT_ROLES = ("牵头", "配合", "责任", "负责")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")
@@ -199,6 +201,7 @@ class Query:
     latin_terms: tuple[str, ...]
     asks_person: bool
     titles: tuple[str, ...]  # official titles named (县长, 主任), simplified
+    role: str  # the words before "叫什么/是谁" that end in a role (…专班召集人), simplified
     asks_parts: bool  # the plan's own parts (组成, 栏目)
     names_annexes: bool
     parts_asked: tuple[str, ...]
@@ -262,6 +265,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         latin_terms=tuple(LATIN_TERM.findall(text)),
         asks_person=bool(PERSON_QUESTION.search(text)),
         titles=tuple(dict.fromkeys(to_simplified(m) for m in OFFICIAL_TITLE.findall(text))),
+        role=role["role"] if (role := ROLE_ASKED.search(simplified)) else "",
         asks_parts=bool(DOCUMENT_PARTS.search(text)), names_annexes="附件" in simplified,
         parts_asked=tuple(w for w in PLAN_PARTS if w in simplified),
         statement_words=tuple(w for w in STATEMENT_WORDS if w in simplified),

@@ -407,3 +407,12 @@ def test_the_one_figure_in_the_asked_unit_answers_in_the_askers_words(assistant)
     answer = assistant.ask("平江做跨境网上生意，全年成交额想冲到多少美元？")
     assert not answer.refused and "800万美元" in answer.answer
     assert_citations_resolve(assistant, answer)
+
+
+def test_a_role_whose_holder_the_plan_does_not_name_is_refused_with_what_it_says(assistant):
+    """The plan says a post holds the role (由市政府分管副市长担任召集人), not who: say exactly that.
+    A table cell (召集人：李适时) does name the holder, and is answered."""
+    unnamed = assistant.ask("沅江守底专班的召集人叫什么名字？")
+    assert unnamed.refused and "分管副市长担任召集人" in unnamed.answer and "没有写出召集人的姓名" in unnamed.answer
+    named = assistant.ask("平江打好经济增长主动仗的召集人和副召集人是谁？")
+    assert not named.refused and "李适时" in named.answer and "熊昭明" in named.answer

@@ -229,6 +229,12 @@ def unanswered(asked: Asked) -> str | None:
             return "方案没有写出该职务人员的姓名。"
         if not any(holder_named(sentence, title, query.simplified) for sentence in said for title in query.titles):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出该职务人员的姓名。"
+    # A role (召集人) rather than a post: the clauses that speak of it must name who holds it.
+    role = next((query.role[i:] for i in range(len(query.role) - 1) if query.role[i:] in asked.store.corpus_text), "")
+    if query.asks_person and role and not query.titles:
+        said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, (role,))]
+        if said and not any(role_holder_named(sentence, role) for sentence in said):
+            return f"方案只写明“{said[0].strip()[:60]}”，没有写出{role}的姓名。"
     return None
 
 
@@ -280,7 +286,26 @@ def holder_named(sentence: str, title: str, question: str) -> bool:
             continue
         if office and sentence[max(0, found.start() - 2):found.start()] != office:
             continue
-        following = next(iter(jieba.posseg.cut(sentence[found.end():found.end() + 6])), None)
+        # "召集人：李适时" in a table row: the holder follows the cell's colon.
+        after = found.end() + len(re.match(r"[：:\s]*", sentence[found.end():]).group())
+        following = next(iter(jieba.posseg.cut(sentence[after:after + 6])), None)
+        if following is not None and following.flag == "nr" and 2 <= len(following.word) <= 4:
+            return True
+    return False
+
+
+def role_holder_named(sentence: str, role: str) -> bool:
+    """Whether `sentence` names who holds `role`: a table cell's value ("召集人：李适时；") or a
+    personal name right after it; "由分管副市长担任召集人" names a post, not a person."""
+    import jieba.posseg
+
+    for found in re.finditer(re.escape(role), sentence):
+        after = sentence[found.end():]
+        if sentence[max(0, found.start() - 1):found.start()] == "副" and not role.startswith("副"):
+            continue  # 副召集人 is not the 召集人 asked about
+        if re.match(r"[：:]\s*[\u4e00-\u9fff]{2,4}(?:[；;，,。、\s]|$)", after):
+            return True
+        following = next(iter(jieba.posseg.cut(after[:6])), None)
         if following is not None and following.flag == "nr" and 2 <= len(following.word) <= 4:
             return True
     return False
