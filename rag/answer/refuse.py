@@ -203,12 +203,11 @@ def unanswered(asked: Asked) -> str | None:
     attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
     # The best clause states a figure in the asked unit once only (one % in it, one 美元): that is
     # the answer even in the asker's own words, when the clause is about the question at all.
-    sole = bool(unit) and len(stating_sentences(hits[0].clause["text"], stated)) == 1 and \
-        asked.clause_coverage(chinese, hits[0].clause) >= asked.topic_floor
-    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None and not sole and not any(
-            stated(sentence) and max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i])
-                                     for words in (said, attribute)) >= floor
-            for i, h in enumerate(hits[:3]) for sentence in (h.clause["text"][a:b] for a, b in spans(h.clause["text"]))):
+    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None and not any(
+            max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i]) for words in (said, attribute)) >= floor
+            for i, h in enumerate(hits[:3]) for sentence in sentences_where(h.clause["text"], stated)) and not (
+            unit and len(sentences_where(hits[0].clause["text"], stated)) == 1
+            and asked.clause_coverage(chinese, hits[0].clause) >= asked.topic_floor):
         if query.asks_time:
             return "检索到的条款没有写出所问的时间。"
         return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
@@ -229,17 +228,19 @@ def unanswered(asked: Asked) -> str | None:
             return "方案没有写出该职务人员的姓名。"
         if not any(holder_named(sentence, title, query.simplified) for sentence in said for title in query.titles):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出该职务人员的姓名。"
-    # A role (召集人) rather than a post: the clauses that speak of it must name who holds it.
-    role = next((query.role[i:] for i in range(len(query.role) - 1) if query.role[i:] in asked.store.corpus_text), "")
-    if query.asks_person and role and not query.titles:
-        said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, (role,))]
-        if said and not any(role_holder_named(sentence, role) for sentence in said):
+    # A role (召集人) rather than a post: the clauses that speak of it must name who holds it. Its
+    # name is the longest ending of the asked words that the corpus uses (…专班召集人 → 召集人).
+    if query.asks_person and query.role and not query.titles:
+        role = next((query.role[i:] for i in range(len(query.role) - 1) if query.role[i:] in asked.store.corpus_text), "")
+        said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, (role,))] if role else []
+        if said and not any(holder_named(sentence, role, "") for sentence in said):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出{role}的姓名。"
     return None
 
 
-def stating_sentences(text: str, stated: Callable[[str], bool]) -> list[str]:
-    return [text[a:b] for a, b in spans(text) if stated(text[a:b])]
+def sentences_where(text: str, keep: Callable[[str], bool]) -> list[str]:
+    """The sentences of `text` (rag.answer.quote.spans) for which `keep` holds."""
+    return [text[a:b] for a, b in spans(text) if keep(text[a:b])]
 
 
 def unit_name(pattern: str) -> str:
@@ -259,9 +260,12 @@ def enumerates(clause: dict, count: int, store: Store) -> bool:
 
 
 def sentences_naming(clause: dict, titles: tuple[str, ...]) -> list[str]:
-    """The clause's sentences (simplified) that mention one of the asked official titles."""
-    text = clause["text_simplified"]
-    return [text[a:b] for a, b in spans(text) if any(t in text[a:b] for t in titles)]
+    """The clause's sentences (simplified) that mention one of the asked titles or roles."""
+    return sentences_where(clause["text_simplified"], lambda sentence: any(t in sentence for t in titles))
+
+
+# A table cell's value after its label: "：李适时；" (a name jieba may not tag as one).
+TABLE_CELL = re.compile(r"[：:]\s*[\u4e00-\u9fff]{2,4}(?:[；;，,。、\s]|$)")
 
 
 def _before(text: str, at: int) -> str:
@@ -272,9 +276,10 @@ def _before(text: str, at: int) -> str:
 
 
 def holder_named(sentence: str, title: str, question: str) -> bool:
-    """Whether `sentence` names the holder of the asked post: the title itself (县长, not the
-    副县长 the question did not ask for), of the same office as in the question, directly
-    followed by a personal name ("市公安局局长夏葛桢")."""
+    """Whether `sentence` names the holder of the asked post or role: the title itself (县长, not
+    the 副县长 the question did not ask for), of the same office as in the question, directly
+    followed by a personal name ("市公安局局长夏葛桢") or as a table cell's label ("召集人：李适时；").
+    "由分管副市长担任召集人" names a post, not a person."""
     import jieba.posseg
 
     # 生态环境局局长 is also written 生态环境局长: compare the office with the doubled 局 folded.
@@ -286,29 +291,15 @@ def holder_named(sentence: str, title: str, question: str) -> bool:
             continue
         if office and sentence[max(0, found.start() - 2):found.start()] != office:
             continue
-        # "召集人：李适时" in a table row: the holder follows the cell's colon.
+        if TABLE_CELL.match(sentence, found.end()):
+            return True
+        # A name jieba tags as one, directly or after a colon ("市公安局局长夏葛桢", "主任：夏葛桢").
         after = found.end() + len(re.match(r"[：:\s]*", sentence[found.end():]).group())
         following = next(iter(jieba.posseg.cut(sentence[after:after + 6])), None)
         if following is not None and following.flag == "nr" and 2 <= len(following.word) <= 4:
             return True
     return False
 
-
-def role_holder_named(sentence: str, role: str) -> bool:
-    """Whether `sentence` names who holds `role`: a table cell's value ("召集人：李适时；") or a
-    personal name right after it; "由分管副市长担任召集人" names a post, not a person."""
-    import jieba.posseg
-
-    for found in re.finditer(re.escape(role), sentence):
-        after = sentence[found.end():]
-        if sentence[max(0, found.start() - 1):found.start()] == "副" and not role.startswith("副"):
-            continue  # 副召集人 is not the 召集人 asked about
-        if re.match(r"[：:]\s*[\u4e00-\u9fff]{2,4}(?:[；;，,。、\s]|$)", after):
-            return True
-        following = next(iter(jieba.posseg.cut(after[:6])), None)
-        if following is not None and following.flag == "nr" and 2 <= len(following.word) <= 4:
-            return True
-    return False
 
 
 def refusal_text(reason: str, hits: list[Hit], query: Query) -> str:
