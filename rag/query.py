@@ -16,12 +16,15 @@ from rag.gazetteer import Gazetteer
 from rag.parse import chinese_number
 from rag.units import ALIASES as UNIT_ALIASES
 
+# A document's parts asked for in English: "sections" must be what the question asks for ("what
+# sections does … contain"), for a plan's "assessment sections" (断面) are places on a river.
+ENGLISH_PARTS = r"\b(?:what|which|how many)\s+(?:\w+\s+)?(?:sections|parts)\b|\bstructure\b"
 INTENTS = (
     ("metadata", re.compile(r"文号|文號|印发|印發|发布|發布|编发|編發|期号|期號|哪天出|document number|issued|issue date",
                             re.IGNORECASE)),
     ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|哪几方面|哪幾方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
                              r"哪几条|哪幾條|几条|幾條|多少条|多少條|下面有哪些|下面列|"
-                             r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|sections|structure|what parts|how many items",
+                             r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|" + ENGLISH_PARTS + "|how many items",
                              re.IGNORECASE)),
     ("lead", re.compile(r"牵头|牽頭|谁|誰|哪[几幾]家|哪[几幾][个個](?:单位|部门|單位|部門)|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
                         r"\blead|responsib|in charge|which (?:department|unit|agency|bureau)|\bwho\b", re.IGNORECASE)),
@@ -58,7 +61,7 @@ STATEMENT_WORDS = ("要求", "强调", "指出", "部署", "目标")
 PLAN_PARTS = ("目标",)  # tasks and mechanisms mention topics everywhere; 工作目标 is one part
 # Questions about a plan's own parts, as opposed to a count inside one of its clauses.
 DOCUMENT_PARTS = re.compile(r"组成|組成|部分|几大块|幾大塊|哪几块|哪幾塊|章节|章節|栏目|欄目|几个方面|幾個方面|哪些方面|"
-                            r"sections|structure|what parts", re.IGNORECASE)
+                            + ENGLISH_PARTS, re.IGNORECASE)
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 ISSUE = re.compile(r"第\s*\d+\s*期")
 LATIN_TERM = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,5}\d+(?:\.\d+)?(?![\d.])")  # PM2.5, PM10, COD5

@@ -107,6 +107,12 @@ def test_intent_words():
     assert intent("讲了什么？") == "general"
 
 
+def test_english_sections_are_parts_only_when_asked_for():
+    """A river's assessment sections (断面) are not a document's sections."""
+    assert intent("What sections does the Yongzhou bulletin contain?") == "structure"
+    assert intent("What compliance rate does Yuanjiang set for water quality at the assessment sections?") == "number"
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("平江县燃气整治由谁牵头？", "lead"),
     ("平江和沅江的受污染耕地安全利用率目标各是多少？", "compare"),
