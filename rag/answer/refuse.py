@@ -201,16 +201,17 @@ def unanswered(asked: Asked) -> str | None:
     unsaid = set(query.unit_words) | set(query.plan_words)
     said = [t for t in chinese if t not in unsaid]
     attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
-    # The best clause states a figure in the asked unit once only (one % in it, one 美元): that is
-    # the answer even in the asker's own words, when the clause is about the question at all.
-    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None and not any(
-            max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i]) for words in (said, attribute)) >= floor
-            for i, h in enumerate(hits[:3]) for sentence in sentences_where(h.clause["text"], stated)) and not (
-            unit and len(sentences_where(hits[0].clause["text"], stated)) == 1
-            and asked.clause_coverage(chinese, hits[0].clause) >= asked.topic_floor):
-        if query.asks_time:
-            return "检索到的条款没有写出所问的时间。"
-        return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
+    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None:
+        stating = [sentences_where(h.clause["text"], stated) for h in hits[:3]]
+        covered = any(max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i]) for words in (said, attribute))
+                      >= floor for i, sentences in enumerate(stating) for sentence in sentences)
+        # The best clause states a figure in the asked unit once only (one % in it, one 美元): that is
+        # the answer even in the asker's own words, when the clause is about the question at all.
+        if not covered and not (unit and len(stating[0]) == 1
+                                and asked.clause_coverage(chinese, hits[0].clause) >= asked.topic_floor):
+            if query.asks_time:
+                return "检索到的条款没有写出所问的时间。"
+            return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
     measure = query.measure
     if measure and not any(re.search(rf"\d\s*(?:万|亿)?{measure}", to_simplified(h.clause["text"]))
                            and asked.clause_coverage(chinese, h.clause) >= floor for h in hits[:3]):
