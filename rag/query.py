@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.clean import longest_common_substring, to_simplified
-from rag.gazetteer import Gazetteer
+from rag.gazetteer import Gazetteer, places_named, short_form
 from rag.parse import chinese_number
 from rag.units import ALIASES as UNIT_ALIASES
 
@@ -88,7 +88,9 @@ COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元
 CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|名|批|期|间|栋|艘|架|只|棵|株"
 UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|{CLASSIFIERS})")
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
-MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资额|投入)(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)")
+# "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
+MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
+                         r"(?:多少|几)(?:万|亿)?[\u4e00-\u9fff]{0,4}?(?:资金|经费|预算|补助|补贴|奖金|罚款|钱)")
 RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
 RATIO_WORDS = ("比例", "比率", "比重", "占比", "几成", "百分点")
 def asked_unit(part: str) -> tuple[str | None, set[str]]:
@@ -102,10 +104,16 @@ def asked_unit(part: str) -> tuple[str | None, set[str]]:
 
 
 # "什么时候完成", "哪一年要达到", "分几个阶段", "by when": the asked attribute is a time.
-TIME_ASKED = re.compile(r"什么时候|什麼時候|何时|何時|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
+TIME_ASKED = re.compile(r"什么时候|什麼時候|何时|何時|哪一?天|哪一?日|什么日子|什麼日子|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
                         r"完成时间|完成時間|多长时间|多長時間|多久|几个阶段|幾個階段|哪几个阶段|哪些阶段|分几步|"
                         r"by when|deadline|what year|which year|\bwhen\b|how long|timeline|time ?frame|which phases?|how many (?:phases|stages)",
                         re.IGNORECASE)
+# "从哪年到哪年", "哪一年要达到", "in what year": the time asked is a year, which a duration (三年行动)
+# or a deadline phrase without one (年底前) does not give.
+YEAR_ASKED = re.compile(r"哪一?年|哪几年|哪幾年|哪個年|哪个年份|哪一个年份|what year|which year", re.IGNORECASE)
+# "2月份", "二月": a month the question names, which the answering sentence must name too.
+MONTH = re.compile(r"(?<![\d月])(1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月(?!\d*日)")
+CHINESE_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
 COMPARE_FIGURE = re.compile(r"多少|几|幾|比例|率|how many|how much|rate|percent", re.IGNORECASE)
 PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|who is|name of|whose name", re.IGNORECASE)
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
@@ -122,6 +130,22 @@ PLAN_WORD = re.compile(PLAN_GENRES)
 COMPARED_SPLIT = re.compile(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus")
 
 Plan = tuple[str, str]  # (doc_id, annex path or "")
+
+
+def months_named(simplified: str) -> tuple[str, ...]:
+    """"2月份", "二月" → ("2月",): the months a question names, written as the plans write them."""
+    return tuple(dict.fromkeys(f"{m if m.isdigit() else CHINESE_MONTH[m]}月" for m in MONTH.findall(simplified)))
+
+
+def reported_places(simplified: str, text: str, unit_names: Sequence[str], gazetteer: Gazetteer) -> tuple[str, ...]:
+    """The reported places (a newsletter's county rows: 双牌县) a question names, in Chinese or
+    pinyin; a place inside a unit's name (岳阳市生态环境局平江分局) is the unit's, not the question's,
+    and a region's own name (永州市) is no row's, though a row's short form may equal it (永州经开区)."""
+    for unit in sorted(unit_names, key=len, reverse=True):
+        simplified = simplified.replace(unit, " ")
+    regions = {short_form(region) for region in gazetteer.regions}
+    named = [n for n in places_named(simplified) + gazetteer.places_in_english(text) if short_form(n) not in regions]
+    return tuple(dict.fromkeys(place for name in named if (place := gazetteer.reported_place(name))))
 
 
 def intent(question: str) -> str:
@@ -200,6 +224,9 @@ class Query:
     unit_words: tuple[str, ...]  # the topic words that only name that unit (比例, 美元)
     compare_figure: bool
     years: tuple[str, ...]
+    months: tuple[str, ...]  # months named ("2月"), as the plans write them
+    places: tuple[str, ...]  # the places the corpus reports on that the question names (双牌县), as their rows are titled
+    asks_year: bool  # the time asked is a year (从哪年到哪年), not a duration or a deadline
     issues: tuple[str, ...]
     latin_terms: tuple[str, ...]
     asks_person: bool
@@ -264,7 +291,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
         figure_unit=figure_unit, unit_words=tuple(w for w in tokens if w in unit_words),
         compare_figure=bool(COMPARE_FIGURE.search(text)),
-        years=tuple(YEAR.findall(text)), issues=tuple(ISSUE.findall(simplified)),
+        years=tuple(YEAR.findall(text)), months=months_named(simplified), places=reported_places(simplified, text, unit_names, gazetteer),
+        asks_year=bool(YEAR_ASKED.search(text)), issues=tuple(ISSUE.findall(simplified)),
         latin_terms=tuple(LATIN_TERM.findall(text)),
         asks_person=bool(PERSON_QUESTION.search(text)),
         titles=tuple(dict.fromkeys(to_simplified(m) for m in OFFICIAL_TITLE.findall(text))),

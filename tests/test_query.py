@@ -139,3 +139,31 @@ def test_a_routed_lead_answer_names_the_unit_its_clause_names(route):
 def test_a_region_filter_is_one_side_not_a_comparison(route):
     chosen, _, hits = route("受污染耕地安全利用率目标是多少？", region="沅江市")
     assert chosen.name != "compare" and hits and all(h.clause["region"] == "沅江市" for h in hits)
+
+
+def test_the_place_month_and_kind_of_time_or_sum_asked(parse):
+    """What an answer must match besides the topic: the county row, the month, a year, a sum."""
+    q = parse("双牌县3月份安排了多少经费？")
+    assert q.places == ("双牌县",) and q.months == ("3月",) and q.figure_unit == "元"
+    assert parse("Which office does Shuangpai County's task force report to?").places == ("双牌县",)
+    assert parse("岳阳市生态环境局平江分局牵头哪些事？").places == ()  # a place inside a unit's name
+    assert parse("永州市专班办公室有几个人？").places == ()  # the region itself, not 永州经开区's row
+    assert parse("十二月底前要完成什么？").months == ("12月",)
+    assert parse("这项工程哪一年完工？").asks_year and not parse("这项工程多长时间完工？").asks_year
+    assert parse("整治罚款标准是多少？").figure_unit == "元" and parse("给了多少补助资金？").figure_unit == "元"
+    assert parse("社会固定资产投资增长多少？").figure_unit is None  # a growth rate, not a sum
+
+
+@pytest.mark.parametrize("question", [
+    "永州专报里，双牌县给隐患整改拿出了多少万元？",  # only 东安县's row states such a sum
+    "永州3月份的空气质量在全省排名第几？",  # the newsletter ranks January
+    "冷水滩区的安全守底行动方案是在哪一天印发的？",  # its row reports the plan, not its date
+])
+def test_an_answer_from_another_row_month_or_plan_is_refused(route, question):
+    chosen, outcome, _ = route(question)
+    assert chosen.name == "unanswered" and isinstance(outcome, Refusal)
+
+
+def test_the_row_of_the_place_asked_answers(route):
+    chosen, outcome, _ = route("永州专报里，东安县给隐患整改拿出了多少万元？")
+    assert isinstance(outcome, Composed) and "1000万元" in outcome.body

@@ -7,11 +7,10 @@ those sentences, never the clause's other text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from rag.answer.base import Asked, Composed
 from rag.answer.general import compose_general
-from rag.answer.quote import citation, has_figure, has_time, quote, states_measure
+from rag.answer.quote import citation, quote, states_asked
 from rag.answer.types import Citation
 from rag.clean import to_simplified
 
@@ -46,9 +45,9 @@ def source_line(c: Citation, first: bool, english: bool) -> str:
 
 def compose_number(asked: Asked) -> Composed:
     """The sentences stating the figure, in the measure the question asks for when it names one."""
-    unit = asked.query.figure_unit
-    return compose_stated(asked, partial(states_measure, measure=unit) if unit else has_figure, "number")
+    return compose_stated(asked, states_asked(asked.query), "number")
 
 
 def compose_time(asked: Asked) -> Composed:
-    return compose_stated(asked, has_time, "time")
+    """The sentences saying when: a year where a year is asked."""
+    return compose_stated(asked, states_asked(asked.query), "time")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 from rag.answer.types import Citation
 from rag.clean import to_simplified
+from rag.query import Query
 from rag.retrieve import Hit
 
 SENTENCE_END = re.compile(r"[。；;！？!?]|\n")
@@ -63,6 +65,21 @@ def has_time(text: str) -> bool:
     """Whether `text` says when or how long: a year, a date, a deadline phrase (年底前, 6月底,
     上半年), a period or a duration (三年行动)."""
     return bool(YEAR.search(text) or DATE.search(text) or TIME_PHRASE.search(text) or DURATION.search(text))
+
+
+def has_year(text: str) -> bool:
+    """Whether `text` names a year: what 哪一年 and 从哪年到哪年 ask for."""
+    return bool(YEAR.search(text))
+
+
+def states_asked(query: Query) -> Callable[[str], bool]:
+    """What a sentence must state to answer the question: a year (哪一年), a time (什么时候, 几个
+    阶段), a figure in the asked unit (多少套, 多少资金), or else any figure."""
+    if query.asks_year:
+        return has_year
+    if query.asks_time:
+        return has_time
+    return partial(states_measure, measure=query.figure_unit) if query.figure_unit else has_figure
 
 
 def citation(n: int, hit: Hit, quote: str) -> Citation:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import partial
 
 from rag.answer.base import Asked
-from rag.answer.quote import has_figure, has_time, spans, states_measure
+from rag.answer.quote import spans, states_asked
 from rag.clean import to_simplified
-from rag.gazetteer import places_named
+from rag.gazetteer import places_named, short_form
 from rag.query import CJK, Query
 from rag.retrieve import Hit
 from rag.store import Store
@@ -183,6 +182,15 @@ def unanswered(asked: Asked) -> str | None:
     for term in query.years + query.latin_terms:
         if not any(term.lower() in f"{w} {h.clause['text_simplified']}".lower() for w, h in zip(where, hits)):
             return f"检索到的条款没有涉及“{term}”。"
+    # A reported place (双牌县) the question names must be where the answer stands, and a month
+    # (2月份) in the sentence stating it: another county's row of the same newsletter, or
+    # January's ranking, says nothing of them.
+    anchored = [all(short_form(p) in f"{w} {h.clause['text_simplified']}" for p in query.places) for w, h in zip(where, hits)]
+    if query.places and not any(anchored):
+        return f"检索到的条款没有涉及“{'、'.join(query.places)}”。"
+    for month in query.months:
+        if not any(re.search(rf"(?<!\d){month}", f"{w} {h.clause['text_simplified']}") for w, h in zip(where, hits)):
+            return f"检索到的条款没有涉及“{month}”。"
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
     if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
         return f"检索到的条款没有逐项列出所问的{query.items_asked}项。"
@@ -193,7 +201,9 @@ def unanswered(asked: Asked) -> str | None:
     # A figure asked in a unit (多少美元, 比例) is stated only in that unit, and the word naming
     # the unit is then no topic word: 80% answers 治理比例 though no sentence says 比例.
     unit = None if query.asks_time else query.figure_unit
-    stated = has_time if query.asks_time else partial(states_measure, measure=unit) if unit else has_figure
+    asked_in = states_asked(query)
+    stated = (lambda sentence: asked_in(sentence) and all(re.search(rf"(?<!\d){m}", to_simplified(sentence)) for m in query.months)
+              ) if query.months else asked_in
     floor = asked.relevance_floor
     # Nor are the words naming the plan (守底, 优化发展环境): every sentence of it stands under them,
     # so in a sentence they count neither way (a clause's coverage sees its document's title).
@@ -202,13 +212,15 @@ def unanswered(asked: Asked) -> str | None:
     said = [t for t in chinese if t not in unsaid]
     attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
     if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None:
-        stating = [sentences_where(h.clause["text"], stated) for h in hits[:3]]
+        stating = [sentences_where(h.clause["text"], stated) if here else [] for h, here in zip(hits[:3], anchored)]
         covered = any(max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i]) for words in (said, attribute))
                       >= floor for i, sentences in enumerate(stating) for sentence in sentences)
         # The best clause states a figure in the asked unit once only (one % in it, one 美元): that is
         # the answer even in the asker's own words, when the clause is about the question at all.
         if not covered and not (unit and len(stating[0]) == 1
                                 and asked.clause_coverage(chinese, hits[0].clause) >= asked.topic_floor):
+            if query.asks_year:
+                return "检索到的条款没有写出所问的年份。"
             if query.asks_time:
                 return "检索到的条款没有写出所问的时间。"
             return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"

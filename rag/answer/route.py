@@ -60,7 +60,7 @@ class Router:
             kind, why = "structure", f"问题数的是某一部分的 {query.counted[0]} 项"
         if kind == "metadata" and query.listing:
             kind, why = "general", "问“哪些”文件印发：是跨条目的问题，不是问文号"
-        if kind == "metadata" and not query.plan:
+        if kind == "metadata" and (not query.plan or query.places):  # 零陵区的方案: only its row reports on it
             kind = query.asked_besides_metadata
             why = f"问的文件不是语料中的方案，按 {kind} 作答"
         if kind == "metadata" and hits:
