@@ -236,6 +236,11 @@ class Query:
     names_annexes: bool
     parts_asked: tuple[str, ...]
     statement_words: tuple[str, ...]
+    # The plan an English question names in its own words, whose clauses retrieval ranks first
+    # (set by the encoder, Assistant.parse). A Chinese question names a plan by its title's
+    # words, which the lexical ranking already matches; a title it half-remembers (化解存量债务
+    # 依据的那个实施方案) may name a plan the corpus only mentions, so no plan is imposed there.
+    searched_plan: Plan | None = None
 
     @property
     def chinese_tokens(self) -> list[str]:

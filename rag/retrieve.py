@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -38,6 +38,11 @@ CANDIDATES = 60
 RERANK_CANDIDATES = 20
 # Chroma candidates for the dense ranking: all clauses on a small corpus, else HNSW's top N.
 MIN_DENSE_CANDIDATES = 200
+# "Pingjiang's safety bottom-line plan", "the plan for optimizing the development environment":
+# the words an English question names a plan with, which the encoder matches to the plans' titles.
+# A plan is a noun here: "does Pingjiang plan to renovate" names none.
+PLAN_PHRASE = re.compile(r"(?:[\w'’-]+\s+){0,6}?(?:plan|newsletter|bulletin|table)\b(?!\s+to\b)"
+                         r"(?:\s+(?:for|on|to)\s+(?:the\s+)?['‘\w-]+(?:\s+[\w'’-]+){0,5})?", re.IGNORECASE)
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
 
@@ -129,6 +134,7 @@ class Retriever:
         self.encoder = encoder
         self.info = info
         self.reranker = None
+        self._plan_vectors: dict | None = None
         if config.reranker():
             from sentence_transformers import CrossEncoder
 
@@ -157,6 +163,26 @@ class Retriever:
         pairs = [(question, self.clauses[i]["title"] + "\n" + self.clauses[i]["text_simplified"]) for i in top]
         for rank, j in enumerate(np.argsort(-np.asarray(self.reranker.predict(pairs), dtype=float))):
             scores[top[j]] = 10.0 - rank  # above every fused score, in the reranker's order
+
+    def plan_in_english(self, question: str, regions: Sequence[str]) -> tuple[str, str] | None:
+        """The plan (doc_id, annex) an English question names in its own words, by the encoder:
+        its plan phrase against every plan title of the regions it names. No phrase, no plan."""
+        phrase = PLAN_PHRASE.search(question)
+        plans = [p for p in self.store.plans if not regions or p[3] in regions]
+        if phrase is None or not plans:
+            return None
+        if self._plan_vectors is None:
+            self._plan_vectors = dict(zip(self.store.plans, self.encoder.encode_passages([p[2] for p in self.store.plans])))
+        vector = self.query_vector(phrase.group(0))
+        best = max(plans, key=lambda p: float(self._plan_vectors[p] @ vector))
+        return best[0], best[1]
+
+    def plan_mask(self, plan: tuple[str, str]) -> np.ndarray:
+        """The clauses of a plan (a document, or one annex of it), and their twins elsewhere."""
+        doc_id, annex = plan
+        inside = {c["text_key"] for c in self.clauses if c["doc_id"] == doc_id
+                  and (not annex or c["path"] == annex or c["path"].startswith(annex + " "))}
+        return np.array([c["text_key"] in inside for c in self.clauses])
 
     def allowed(self, regions: list[str], doc_ids: list[str], kinds: list[str]) -> np.ndarray:
         mask = np.ones(len(self.clauses), dtype=bool)
@@ -274,9 +300,11 @@ class Retriever:
         return [int(i) for i in order if scores[i] > 0]
 
     def search(self, question: str, k: int = 5, region: str | list[str] | None = None,
-               doc_id: str | list[str] | None = None, kind: str | list[str] | None = None) -> list[Hit]:
+               doc_id: str | list[str] | None = None, kind: str | list[str] | None = None,
+               plan: tuple[str, str] | None = None) -> list[Hit]:
         """The k best clauses for a question, best first. The text is cleaned and bounded first
-        (a lone surrogate cannot be folded; 40,000 characters cost seconds), as every caller's is."""
+        (a lone surrogate cannot be folded; 40,000 characters cost seconds), as every caller's is.
+        The clauses of a `plan` the question names rank as a named county's row does: ahead."""
         question, _ = normalize_question(question, MAX_SEARCHED)
         simplified = to_simplified(question)
         regions = [region] if isinstance(region, str) else list(region or []) or self.store.gazetteer.regions_in(question)
@@ -306,6 +334,11 @@ class Retriever:
                 for i in rows:
                     if mask[i]:
                         scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + 1)
+        if plan is not None:
+            inside = self.plan_mask(plan)
+            for i in scores:
+                if inside[i]:
+                    scores[i] += 1.0 / (RRF_K + 1)
         if self.reranker is not None:
             self.rerank(simplified, scores)
         dense_rank = {i: r for r, i in enumerate(dense)}

@@ -25,7 +25,7 @@ class LexicalSearch:
         self.bm25 = bm25s.BM25()
         self.bm25.index([tokenize(t) or ["∅"] for t in lexical], show_progress=False)
 
-    def __call__(self, text: str, k: int = 5, region=None, doc_id=None, kind=None) -> list[Hit]:
+    def __call__(self, text: str, k: int = 5, region=None, doc_id=None, kind=None, plan=None) -> list[Hit]:
         scores = self.bm25.get_scores(tokenize(text))
         wanted = lambda value, allowed: not allowed or value in ([allowed] if isinstance(allowed, str) else allowed)  # noqa: E731
         order = [i for i in np.argsort(-scores, kind="stable") if scores[i] > 0

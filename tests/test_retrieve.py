@@ -74,3 +74,16 @@ def test_configured_reranker_orders_the_candidates(index_home, tmp_path, monkeyp
     scores = CrossEncoder(str(folder)).predict([(question, h.clause["title"] + "\n" + h.clause["text_simplified"])
                                                  for h in hits])
     assert list(scores) == sorted(scores, reverse=True)
+
+
+def test_an_english_question_names_a_plan_in_its_own_words(retriever):
+    """The encoder reads which plan an English phrase means; its clauses then rank first."""
+    assert retriever.plan_in_english("Under Pingjiang's economic growth battle plan, how fast should output grow?",
+                                     ["平江县"]) == ("pj-liuzhang", "附件2")
+    assert retriever.plan_in_english("Who leads talent work in Pingjiang's technology innovation plan?",
+                                     ["平江县"]) == ("pj-liuzhang", "附件3")
+    assert retriever.plan_in_english("How many compounds does Pingjiang plan to renovate?", ["平江县"]) is None
+    question = "What total output does the growth plan aim for?"
+    scoped = retriever.search(question, k=5, region="平江县", plan=("pj-liuzhang", "附件2"))
+    assert scoped[0].clause["path"].startswith("附件2 ")
+    assert retriever.search(question, k=5, region="平江县")[0].clause["path"] != scoped[0].clause["path"]

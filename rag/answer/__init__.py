@@ -12,6 +12,7 @@ records why, and `Assistant.ask` turns the outcome into an `Answer`.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from rag.answer.base import RELEVANCE_FLOOR, TOPIC_FLOOR, Asked, Composed, Refusal
 from rag.answer.compare import compose_compare
@@ -39,9 +40,13 @@ class Assistant:
         self.router = Router(self.retriever.search, self.retriever.lexicon, self.store, relevance_floor, topic_floor)
 
     def parse(self, question: str) -> Query:
-        """The question as every stage reads it, against this corpus."""
-        return parse_query(question, self.store.plans, self.store.unit_names, self.store.gazetteer,
-                           self.retriever.lexicon.content_tokens)
+        """The question as every stage reads it, against this corpus. An English question names
+        a plan in words no title has, so the encoder reads which plan its clauses should come from."""
+        query = parse_query(question, self.store.plans, self.store.unit_names, self.store.gazetteer,
+                            self.retriever.lexicon.content_tokens)
+        if query.language == "en":
+            query = replace(query, searched_plan=self.retriever.plan_in_english(question, query.regions))
+        return query
 
     def warm_up(self) -> None:
         """Pay the one-time costs a first question would otherwise wait for: a first answer, and

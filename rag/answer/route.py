@@ -46,7 +46,7 @@ class Router:
         kind = query.asked
         plans = list(query.compared_plans) if len(sides) < 2 and not doc_id else []
         compare = (len(sides) >= 2 or len(plans) >= 2) and not doc_id and kind not in LISTED_KINDS
-        hits = [] if compare else self.search(query.text, k=k, region=region, doc_id=doc_id)
+        hits = [] if compare else self.search(query.text, k=k, region=region, doc_id=doc_id, plan=query.searched_plan)
         asked = Asked(query, hits, self.store, self.lexicon, self.search, k, sides, self.relevance_floor, self.topic_floor)
         if scope_reason:
             return Route("out_of_scope", "问题本身超出语料范围"), Refusal(scope_reason), hits
