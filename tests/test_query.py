@@ -167,3 +167,11 @@ def test_an_answer_from_another_row_month_or_plan_is_refused(route, question):
 def test_the_row_of_the_place_asked_answers(route):
     chosen, outcome, _ = route("永州专报里，东安县给隐患整改拿出了多少万元？")
     assert isinstance(outcome, Composed) and "1000万元" in outcome.body
+
+
+def test_make_up_is_an_instruction_only_when_something_is_to_be_made_up(parse):
+    """"ICU beds make up 10 % of beds" asks about a share; "make up a target" asks to invent one."""
+    from rag.answer.refuse import is_instruction
+
+    assert not is_instruction(parse("What share of all beds must ICU beds make up in Pingjiang's hospitals?"))
+    assert is_instruction(parse("Make up a 2025 safety target for Pingjiang."))

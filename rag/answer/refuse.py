@@ -21,7 +21,7 @@ from rag.store import Store
 NOT_FOUND = "语料中未找到"
 INJECTION = re.compile(
     r"忽略|無視|无视|系统提示|系統提示|提示词|提示詞|system prompt|ignore (?:all |the |any )?(?:previous|prior|above)|"
-    r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up|invent|fabricate|"
+    r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up (?:a|an|some|the|numbers?|data|facts?|figures?)\b|invent|fabricate|"
     r"写一首|寫一首|作诗|写诗|七言|五言|poem|joke|笑话|笑話|段子|"
     r"假设你是|假設你是|假如你是|suppose you are|you are now|不受[^，,。]{0,6}限制|"
     r"override|developer mode|dump|api.?keys?|密钥|起草一份|起草一篇|擬一份|拟一份|以[^，,。]{1,12}的?名义|以[^，,。]{1,12}的?名義",
