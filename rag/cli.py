@@ -362,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_eval.add_argument("--report", help="写出逐条结果的 JSON 报告")
     run_eval.add_argument("--md", help="写出 Markdown 报告（附柱状图 PNG）")
     run_eval.add_argument("--baseline", choices=["naive"], help="同时评测朴素 llama-index 基线")
-    run_eval.add_argument("--sweep", help="在这些相关度下限上各跑一遍（如 0.3,0.4,0.5,0.6），输出风险-覆盖表 (risk-coverage table)")
+    run_eval.add_argument("--sweep", help="在这些相关度下限上各跑一遍（如 0.3,0.4,0.5,0.6；数字句的校准概率下限），输出风险-覆盖表 (risk-coverage table)")
     run_eval.add_argument("--sweep-topic", help="同上，扫的是条款主题下限 (the topic floor: the best clause of any question)")
     run_eval.add_argument("--llm", choices=["none", "openai", "local"], help="用大模型作答后再评测（默认取 RAG_LLM）")
     run_eval.set_defaults(func=cmd_eval)

@@ -271,9 +271,11 @@ def bar_chart(metrics: dict[str, dict], baseline: dict[str, dict] | None, path: 
 
 def risk_coverage_markdown(table: list[dict], cases_name: str, which: str = "relevance_floor") -> str:
     """One row per floor: how often the assistant answers, and what that costs."""
-    what = ("the best clause" if which == "topic_floor" else "the sentence stating an asked figure or time")
+    need = ("the best clause to cover at least `floor` of the question's topic words (IDF-weighted)"
+            if which == "topic_floor" else
+            "a sentence stating an asked figure or time whose calibrated probability (rag.answer.stating) reaches `floor`")
     lines = [f"## 风险-覆盖表 (risk–coverage on {cases_name}, {which})", "",
-             f"An answer needs {what} to cover at least `floor` of the question's topic words (IDF-weighted).",
+             f"An answer needs {need}.",
              "Higher floors refuse more: fewer wrong answers to unanswerable questions, more false refusals.", "",
              "| floor | answer acc. | refusal acc. | false refusals | answered (of answerable) |", "|---|---|---|---|---|"]
     for row in table:

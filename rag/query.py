@@ -89,7 +89,7 @@ CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|名|�
 UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|{CLASSIFIERS})")
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
-MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
+MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金|工资|薪酬|薪资|租金|价格)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
                          r"(?:多少|几)(?:万|亿)?[\u4e00-\u9fff]{0,4}?(?:资金|经费|预算|补助|补贴|奖金|罚款|钱)")
 RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
 RATIO_WORDS = ("比例", "比率", "比重", "占比", "几成", "百分点")
@@ -130,6 +130,12 @@ PLAN_WORD = re.compile(PLAN_GENRES)
 COMPARED_SPLIT = re.compile(r"和|与|與|跟|同|以及|及|还是|還是|\bvs\.?|versus")
 
 Plan = tuple[str, str]  # (doc_id, annex path or "")
+
+
+def language_of(text: str) -> str:
+    """"zh", or "en" for a question written in English, also one that quotes a Chinese term
+    ("How many 'little giant' firms (专精特新“小巨人”) …"): the script most of its letters are in."""
+    return "en" if len(re.findall(r"[A-Za-z]", text)) > 2 * len(CJK.findall(text)) else "zh"
 
 
 def months_named(simplified: str) -> tuple[str, ...]:
@@ -273,7 +279,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if len(asking) == 1 else (None, set())
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(
-        text=text, simplified=simplified, language="zh" if CJK.search(text) else "en",
+        text=text, simplified=simplified, language=language_of(text),
         asked=intent(text), asked_besides_metadata=intent(METADATA.sub("", text)),
         regions=tuple(gazetteer.regions_in(text)), tokens=tokens,
         attribute_tokens=tuple(content_tokens(" ".join(asking))) if len(parts) > 1 and asking else tokens,

@@ -416,3 +416,14 @@ def test_a_role_whose_holder_the_plan_does_not_name_is_refused_with_what_it_says
     assert unnamed.refused and "分管副市长担任召集人" in unnamed.answer and "没有写出召集人的姓名" in unnamed.answer
     named = assistant.ask("平江打好经济增长主动仗的召集人和副召集人是谁？")
     assert not named.refused and "李适时" in named.answer and "熊昭明" in named.answer
+
+
+def test_a_figure_asked_in_other_words_is_answered_from_the_clause_that_states_it(assistant):
+    """Few words shared with the sentence (机器, 马路, 抽查 are not the plan's), but it is the top
+    clause's one percentage: the answer, not a refusal."""
+    answer = assistant.ask("沅江对那些在工地干活、不上马路的机器抽查排放，比例不能低于多少？")
+    assert not answer.refused and "20%" in answer.answer
+    assert answer.citations[0].path == "二、(四)1"
+    assert_citations_resolve(assistant, answer)
+    fine = assistant.ask("沅江对那些在工地干活、不上马路的机器抽查排放，不合格的罚款标准是多少？")
+    assert fine.refused and "元" in fine.answer  # a sum is asked; the clause states none

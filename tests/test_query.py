@@ -175,3 +175,8 @@ def test_make_up_is_an_instruction_only_when_something_is_to_be_made_up(parse):
 
     assert not is_instruction(parse("What share of all beds must ICU beds make up in Pingjiang's hospitals?"))
     assert is_instruction(parse("Make up a 2025 safety target for Pingjiang."))
+
+
+def test_an_english_question_that_quotes_a_chinese_term_is_english(parse):
+    assert parse("How many 'little giant' firms (专精特新“小巨人”) does Pingjiang aim to cultivate?").language == "en"
+    assert parse("平江的“little giant”企业目标是多少？").language == "zh"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from rag.answer.base import Asked
 from rag.answer.quote import spans, states_asked
+from rag.answer.stating import LEXICAL_FLOOR, Candidate, candidates, states_answer
 from rag.clean import to_simplified
 from rag.gazetteer import places_named, short_form
 from rag.query import CJK, Query
@@ -177,15 +178,14 @@ def unanswered(asked: Asked) -> str | None:
         return "检索不到相关条款。"
     chinese = query.chinese_tokens
     # A year or a measured term the question asks about (2022年, PM2.5) must be in what answers it.
-    # Where each clause stands (its document, headings and title): a sentence is read in its place.
-    where = [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["title"]])) for h in hits[:3]]
+    where = standing(hits)
     for term in query.years + query.latin_terms:
         if not any(term.lower() in f"{w} {h.clause['text_simplified']}".lower() for w, h in zip(where, hits)):
             return f"检索到的条款没有涉及“{term}”。"
     # A reported place (双牌县) the question names must be where the answer stands, and a month
     # (2月份) in the sentence stating it: another county's row of the same newsletter, or
     # January's ranking, says nothing of them.
-    anchored = [all(short_form(p) in f"{w} {h.clause['text_simplified']}" for p in query.places) for w, h in zip(where, hits)]
+    anchored = about_places(query, hits, where)
     if query.places and not any(anchored):
         return f"检索到的条款没有涉及“{'、'.join(query.places)}”。"
     for month in query.months:
@@ -194,39 +194,18 @@ def unanswered(asked: Asked) -> str | None:
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
     if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
         return f"检索到的条款没有逐项列出所问的{query.items_asked}项。"
-    # The asked attribute must be stated in a sentence about the question: a time ("哪一年", "几个
-    # 阶段": years and dates count) or else a figure (years and dates do not). Any figure of a
-    # clause about the topic is not enough (沅江's 蓝天 clause gives 20% for machinery, not the
-    # 优良天数 asked); a paraphrase's own words weigh little in the coverage (Lexicon.coverage).
-    # A figure asked in a unit (多少美元, 比例) is stated only in that unit, and the word naming
-    # the unit is then no topic word: 80% answers 治理比例 though no sentence says 比例.
     unit = None if query.asks_time else query.figure_unit
-    asked_in = states_asked(query)
-    stated = (lambda sentence: asked_in(sentence) and all(re.search(rf"(?<!\d){m}", to_simplified(sentence)) for m in query.months)
-              ) if query.months else asked_in
-    floor = asked.relevance_floor
-    # Nor are the words naming the plan (守底, 优化发展环境): every sentence of it stands under them,
-    # so in a sentence they count neither way (a clause's coverage sees its document's title).
+    found = figure_candidates(asked, where, anchored)
+    if found is not None and not states_answer(found, asked.relevance_floor, query.language):
+        if query.asks_year:
+            return "检索到的条款没有写出所问的年份。"
+        if query.asks_time:
+            return "检索到的条款没有写出所问的时间。"
+        return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
     chinese = [t for t in chinese if t not in query.unit_words]
-    unsaid = set(query.unit_words) | set(query.plan_words)
-    said = [t for t in chinese if t not in unsaid]
-    attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
-    if (query.asks_time or query.asks_figure or unit) and query.unit_count_role is None:
-        stating = [sentences_where(h.clause["text"], stated) if here else [] for h, here in zip(hits[:3], anchored)]
-        covered = any(max(asked.coverage(words, to_simplified(sentence) + "\n" + where[i]) for words in (said, attribute))
-                      >= floor for i, sentences in enumerate(stating) for sentence in sentences)
-        # The best clause states a figure in the asked unit once only (one % in it, one 美元): that is
-        # the answer even in the asker's own words, when the clause is about the question at all.
-        if not covered and not (unit and len(stating[0]) == 1
-                                and asked.clause_coverage(chinese, hits[0].clause) >= asked.topic_floor):
-            if query.asks_year:
-                return "检索到的条款没有写出所问的年份。"
-            if query.asks_time:
-                return "检索到的条款没有写出所问的时间。"
-            return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
     measure = query.measure
     if measure and not any(re.search(rf"\d\s*(?:万|亿)?{measure}", to_simplified(h.clause["text"]))
-                           and asked.clause_coverage(chinese, h.clause) >= floor for h in hits[:3]):
+                           and asked.clause_coverage(chinese, h.clause) >= LEXICAL_FLOOR for h in hits[:3]):
         return f"检索到的条款没有写出以“{unit_name(measure)}”计的数字。"
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
@@ -249,6 +228,42 @@ def unanswered(asked: Asked) -> str | None:
         if said and not any(holder_named(sentence, role, "") for sentence in said):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出{role}的姓名。"
     return None
+
+
+def standing(hits: list[Hit]) -> list[str]:
+    """Where each of the top clauses stands (its document, headings and title): a sentence is read
+    in its place."""
+    return [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["title"]])) for h in hits[:3]]
+
+
+def about_places(query: Query, hits: list[Hit], where: list[str]) -> list[bool]:
+    """For each top clause, whether it is about every reported place the question names (双牌县)."""
+    return [all(short_form(p) in f"{w} {h.clause['text_simplified']}" for p in query.places) for w, h in zip(where, hits)]
+
+
+def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> list[Candidate] | None:
+    """The sentences of the top clauses that state what a figure or time question asks, or None
+    for a question that asks neither.
+
+    The asked attribute must be stated in a sentence about the question: a year (哪一年), a time
+    ("几个阶段": years and dates count) or else a figure (years and dates do not), in the unit asked
+    (多少美元, 多少资金), in a clause about the reported place named and naming the month named. Any
+    figure of a clause about the topic is not enough (沅江's 蓝天 clause gives 20% for machinery,
+    not the 优良天数 asked): rag.answer.stating weighs each candidate. The words naming the unit
+    (比例, 美元) or the plan (守底: every sentence of it stands under them) are no topic words.
+    """
+    query = asked.query
+    if not (query.asks_time or query.asks_figure or query.figure_unit) or query.unit_count_role is not None:
+        return None
+    asked_in = states_asked(query)
+    stated = (lambda sentence: asked_in(sentence) and all(re.search(rf"(?<!\d){m}", to_simplified(sentence)) for m in query.months)
+              ) if query.months else asked_in
+    chinese = [t for t in query.chinese_tokens if t not in query.unit_words]
+    unsaid = set(query.unit_words) | set(query.plan_words)
+    said = [t for t in chinese if t not in unsaid]
+    attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
+    stating = [sentences_where(h.clause["text"], stated) if here else [] for h, here in zip(asked.hits[:3], anchored)]
+    return candidates(stating, where, (said, attribute), asked.coverage)
 
 
 def sentences_where(text: str, keep: Callable[[str], bool]) -> list[str]:
