@@ -45,7 +45,11 @@ TASKS_ASKED = re.compile(r"(?:牵头|负责|配合|承担|参与)(?:了|的)?(?:
                          r"\bwhat (?:does|do|is|are)\b.{0,80}\b(?:lead|responsible|in charge|cooperat|assist)|"
                          r"\b(?:tasks|duties|responsibilities)\b", re.IGNORECASE)
 # "哪些单位配合", "由谁牵头": the units are what is asked, not the tasks a unit has.
+# "还有哪支队伍负责", "另外还有哪两个事务中心参与", "哪个局领头": which organisations, named by
+# what organisations' names end in.
 ASKS_FOR_UNITS = re.compile(r"哪[几幾]家|哪[几幾][个個](?:单位|部门|單位|部門)|哪些单位|哪些單位|哪个单位|哪個單位|哪些部门|哪些部門|哪个部门|哪個部門|哪家|谁|誰|"
+                            r"哪(?:[一二两兩三四五六七八九十几幾]?[个個家支])?[\u4e00-\u9fff]{0,4}?"
+                            r"(?:委员会|办公室|分局|支行|公司|集团|协会|大队|支队|中队|中心|银行|队伍|机构|局|委|办)(?![\u4e00-\u9fff]{0,1}(?:工作|任务|事))|"
                             r"which (?:unit|department|bureau|agenc)|\bwho\b", re.IGNORECASE)
 # A condition on a number ("8个人", "3项") and a superlative ("最少", "最多") over a section's items.
 NUMBER_CONDITION = re.compile(r"(?<![\d.])(?P<number>\d+(?:\.\d+)?)\s*(?:个|名)?(?P<unit>人|项|家|条|个)")

@@ -6,6 +6,7 @@ plan gets every plan of its region, grouped by plan.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -100,6 +101,13 @@ def tasks_in(clause: dict, unit: str, fields: tuple[str, ...]) -> list[Task]:
     return [Task(clause, quote, shorten(body.lstrip("。；;：:，, \n"), 60), role_in(unit, clause))]
 
 
+def written_name(unit: str, found: list[Task]) -> str:
+    """The unit as its plans write it (市公安局, 益阳市生态环境局沅江分局), where the question may
+    have named it short (公安局): the form its clauses use most."""
+    forms = Counter(to_simplified(u) for t in found for f in ALL_ROLES for u in t.clause[f] if normalize_unit(u) == unit)
+    return forms.most_common(1)[0][0] if forms else unit
+
+
 def compose_unit_tasks(asked: Asked) -> Composed | Refusal:
     """The unit's tasks in the asked role (any role when none is named), grouped by plan and by
     the heading they stand under, each with its role (a joint lead says with whom) and what it
@@ -121,7 +129,7 @@ def compose_unit_tasks(asked: Asked) -> Composed | Refusal:
         return Refusal(f"《{titles}》中没有把{unit}列为{role_name}单位的条款。")
     where = f"{section['path']}「{to_simplified(section['title'])}」" if section else (query.plan[1] if query.plan else "")
     plans = list(dict.fromkeys(t.clause["doc_title"] for t in found))
-    lines = [f"《{'》《'.join(plans)}》{where}中，列{unit}为{role_name}单位的共 {len(found)} 项："]
+    lines = [f"《{'》《'.join(plans)}》{where}中，列{written_name(unit, found)}为{role_name}单位的共 {len(found)} 项："]
     citations, heading = [], None
     for n, task in enumerate(found[:MAX_LISTED], 1):
         clause = task.clause
