@@ -58,7 +58,10 @@ class Task:
     role: str  # 牵头, 与X共同牵头, 配合, 负责
 
 
-def shorten(words: str, limit: int = 80) -> str:
+def shorten(words: str, limit: int = 160) -> str:
+    """A task as listed: whole up to 160 characters. An official asks what the unit must do, and a
+    task's second half is often its measurable part ("执行不能"企业转入破产程序, 五职矿长); at 80
+    characters the list named the tasks but cut what they require."""
     words = " ".join(words.split())
     return words if len(words) <= limit else words[:limit].rstrip("，,；;、") + "…"
 
