@@ -280,7 +280,9 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     quantity = [asks_quantity(part) for part in parts]
     asking = [part for part, q in zip(parts, quantity) if q or TIME_ASKED.search(part)]
     measure = next((m for part, q in zip(parts, quantity) if q and (m := MEASURE_ASKED.search(to_simplified(part)))), None)
-    figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if len(asking) == 1 else (None, set())
+    # "新添多少张床位，给多少户改造": two figures in two units; the unit is asked only of a lone figure.
+    lone = len(asking) == 1 and len(QUANTITY_ASKED.findall(asking[0])) <= 1
+    figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if lone else (None, set())
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(
         text=text, simplified=simplified, language=language_of(text),

@@ -180,3 +180,9 @@ def test_make_up_is_an_instruction_only_when_something_is_to_be_made_up(parse):
 def test_an_english_question_that_quotes_a_chinese_term_is_english(parse):
     assert parse("How many 'little giant' firms (专精特新“小巨人”) does Pingjiang aim to cultivate?").language == "en"
     assert parse("平江的“little giant”企业目标是多少？").language == "zh"
+
+
+def test_a_unit_is_asked_only_of_a_lone_figure(parse):
+    """Two figures in two units: neither unit may exclude the sentence stating the other."""
+    assert parse("养老机构要新添多少张床位？").figure_unit == "[张个]"
+    assert parse("养老机构要新添多少张床位，给多少户老人做改造？").figure_unit is None
