@@ -7,11 +7,14 @@ from each indexing `clauses.json` their own way.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from rag.clean import to_simplified
 from rag.gazetteer import PLACE_TITLE, Gazetteer, short_form
 from rag.sections import build_sections
 from rag.units import normalize_unit
+
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 ANNEX_PATH = re.compile(r"附件\d+")
 PLAN_TITLE_ENDINGS = ("方案", "表", "办法", "规划", "要点", "细则")  # an annex titled so is a plan of its own
@@ -36,6 +39,12 @@ class Store:
             if clause["path"].endswith(clause["title"]) and PLACE_TITLE.fullmatch(title):
                 self.place_rows.setdefault(title, []).append(i)
         self.gazetteer = Gazetteer(clauses, self.place_rows)
+        # The year a document is about: the one its text names most (2023 for the 2023 plan, whose
+        # sentences do not repeat it); a document that names no year has none.
+        years: dict[str, Counter] = {}
+        for c in clauses:
+            years.setdefault(c["doc_id"], Counter()).update(YEAR.findall(c["text"]))
+        self.document_year = {doc_id: found.most_common(1)[0][0] for doc_id, found in years.items() if found}
         self.documents: dict[str, dict] = {}
         for c in clauses:
             self.documents.setdefault(c["doc_id"], {"title": c["doc_title"], "region": c["region"], "kind": c["kind"],

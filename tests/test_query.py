@@ -186,3 +186,19 @@ def test_a_unit_is_asked_only_of_a_lone_figure(parse):
     """Two figures in two units: neither unit may exclude the sentence stating the other."""
     assert parse("养老机构要新添多少张床位？").figure_unit == "[张个]"
     assert parse("养老机构要新添多少张床位，给多少户老人做改造？").figure_unit is None
+
+
+def test_a_plan_named_by_a_title_no_plan_has_is_refused(route):
+    chosen, outcome, _ = route("平江县打好数字乡村攻坚仗工作方案由哪个部门牵头？")
+    assert chosen.name == "out_of_scope" and "数字乡村攻坚仗工作方案" in outcome.reason
+    for half_remembered in ("平江科技攻坚方案里人才工作谁牵头？", "县安委办在平江县安全守底行动实施方案里牵头哪些工作？"):
+        assert route(half_remembered)[0].name != "out_of_scope"
+
+
+def test_a_year_asked_is_named_where_the_figure_is_unless_it_is_the_plans_own(corpus, route):
+    store = corpus[0]
+    assert store.document_year["pj-liuzhang"] == "2023"  # the 2023 plan, whose sentences seldom say so
+    chosen, outcome, _ = route("平江2022年的地区生产总值总量是多少亿元？")  # 420亿元 is the 2023 target
+    assert chosen.name == "unanswered" and isinstance(outcome, Refusal)
+    chosen, outcome, _ = route("平江2023年的地区生产总值总量要达到多少亿元？")
+    assert isinstance(outcome, Composed) and "420" in outcome.body

@@ -15,7 +15,7 @@ from rag.answer.quote import spans, states_asked
 from rag.answer.stating import LEXICAL_FLOOR, Candidate, candidates, states_answer
 from rag.clean import to_simplified
 from rag.gazetteer import places_named, short_form
-from rag.query import CJK, Query
+from rag.query import CJK, TITLE_FILLER, TITLE_MARKS, Query
 from rag.retrieve import Hit
 from rag.store import Store
 
@@ -141,6 +141,28 @@ def county_plan_asked(query: Query, store: Store) -> str | None:
     return None
 
 
+# "平江县打好数字经济攻坚仗工作方案": a plan named by a title's shape, read back to where the name starts.
+PLAN_TITLED = re.compile(r"(?P<name>[\u4e00-\u9fff“”]{2,24}?)(?:工作方案|实施方案|总体方案|行动方案)")
+NAME_START = re.compile(r".*(?:的|里|中|在|和|与|及|或|跟|、|那个|这个|那份|这份|关于|按照|根据|依据)")
+
+
+def unknown_plan(query: Query, store: Store) -> str | None:
+    """A plan the question names by a title that no plan of the corpus has and no text mentions
+    ("平江县打好数字经济攻坚仗工作方案"). A title half-remembered still names its plan: most of
+    the characters that set a title apart (科技攻坚 of 科技创新攻坚仗) are in it."""
+    for found in PLAN_TITLED.finditer(query.simplified):
+        name = NAME_START.sub("", found["name"])
+        starts = [name.rfind(region) for region in store.gazetteer.regions if region in name]
+        name = name[max(starts):] if starts else name  # a title starts with its region (…在平江县安全守底…)
+        core = TITLE_FILLER.sub("", store.gazetteer.without_places(TITLE_MARKS.sub("", name)))
+        if len(core) < 4 or core in store.corpus_text:
+            continue
+        titles = [TITLE_FILLER.sub("", store.gazetteer.without_places(to_simplified(t))) for _, _, t, _ in store.plans]
+        if not any(sum(ch in title for ch in core) >= 0.6 * len(core) for title in titles):
+            return name + found.group(0)[len(found["name"]):]
+    return None
+
+
 def out_of_scope(query: Query, store: Store) -> str | None:
     """Why the corpus cannot answer, judged from the question alone, or None."""
     if is_instruction(query):
@@ -168,6 +190,9 @@ def out_of_scope(query: Query, store: Store) -> str | None:
     owner = other_places_plan(query)
     if owner and not query.regions:
         return f"语料只有{store.gazetteer.regions_text}的方案，没有{owner}的方案或专班。"
+    plan = unknown_plan(query, store)
+    if plan:
+        return f"语料中没有《{plan}》，也没有提到它。语料中的文件是：《{'》《'.join(d['title'] for d in store.documents.values())}》。"
     return None
 
 
@@ -262,7 +287,12 @@ def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> l
     unsaid = set(query.unit_words) | set(query.plan_words)
     said = [t for t in chinese if t not in unsaid]
     attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
-    stating = [sentences_where(h.clause["text"], stated) if here else [] for h, here in zip(asked.hits[:3], anchored)]
+    def states_in(hit: Hit) -> Callable[[str], bool]:
+        """A year asked (2022年) is named in the sentence, unless it is the year its document is about."""
+        other = [y for y in query.years if y != asked.store.document_year.get(hit.clause["doc_id"])]
+        return lambda sentence: stated(sentence) and all(y in sentence for y in other)
+
+    stating = [sentences_where(h.clause["text"], states_in(h)) if here else [] for h, here in zip(asked.hits[:3], anchored)]
     return candidates(stating, where, (said, attribute), asked.coverage)
 
 
