@@ -235,7 +235,9 @@ def unanswered(asked: Asked) -> str | None:
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
         return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
-    if max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < asked.topic_floor:
+    # A figure or time question's stating sentence was judged with where it stands (the model is
+    # fit on that decision alone); any other question's best clause must cover its topic.
+    if found is None and max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < asked.topic_floor:
         return "检索到的条款都不包含问题所问的内容。"
     # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
     asked_rows = [h for h in hits[:3] if h.clause["title"] in query.simplified and h.clause["path"].endswith(h.clause["title"])]
