@@ -1,7 +1,7 @@
 """The calibrated judgement of whether a sentence states the figure or time asked (rag.answer.stating)."""
 from __future__ import annotations
 
-from rag.answer.stating import LEXICAL_FLOOR, Candidate, candidates, probabilities, states_answer
+from rag.answer.stating import Candidate, candidates, probabilities, states_answer
 
 
 def test_where_a_sentence_stands_outweighs_how_many_words_it_shares():
@@ -9,8 +9,8 @@ def test_where_a_sentence_stands_outweighs_how_many_words_it_shares():
     question. A near miss's: one figure among many, in a lower clause, with the same words shared."""
     alone_on_top = Candidate(0, "比例不得低于20%;", 0.40, 1)
     among_many_below = Candidate(1, "比例不得低于20%;", 0.40, 8)
-    assert states_answer([alone_on_top], 0.5, "zh")
-    assert not states_answer([among_many_below], 0.5, "zh")
+    assert states_answer([alone_on_top], 0.5)
+    assert not states_answer([among_many_below], 0.5)
     p_top, p_below = probabilities([alone_on_top, among_many_below])
     assert p_top > 0.5 > p_below
 
@@ -18,12 +18,6 @@ def test_where_a_sentence_stands_outweighs_how_many_words_it_shares():
 def test_the_best_covering_sentence_is_the_candidate():
     better, worse = probabilities([Candidate(0, "a", 0.5, 2), Candidate(0, "b", 0.3, 2)])
     assert better > 0.5 > worse
-
-
-def test_an_english_question_keeps_the_lexical_floor():
-    """The weights are fit on Chinese questions; an English question's words come from a glossary."""
-    assert not states_answer([Candidate(0, "20%", LEXICAL_FLOOR - 0.05, 1)], 0.5, "en")
-    assert states_answer([Candidate(2, "20%", LEXICAL_FLOOR, 9)], 0.5, "en")
 
 
 def test_candidates_read_each_sentence_in_its_place():

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from rag.answer.base import Asked
 from rag.answer.quote import spans, states_asked
-from rag.answer.stating import LEXICAL_FLOOR, Candidate, candidates, states_answer
+from rag.answer.stating import Candidate, candidates, states_answer
 from rag.clean import to_simplified
 from rag.gazetteer import places_named, short_form
 from rag.query import CJK, TITLE_FILLER, TITLE_MARKS, Query
@@ -20,6 +20,8 @@ from rag.retrieve import Hit
 from rag.store import Store
 
 NOT_FOUND = "语料中未找到"
+# A clause stating a figure in the measure asked (多少人) must cover this share of the topic words.
+MEASURE_FLOOR = 0.45
 INJECTION = re.compile(
     r"忽略|無視|无视|系统提示|系統提示|提示词|提示詞|system prompt|ignore (?:all |the |any )?(?:previous|prior|above)|"
     r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up (?:a|an|some|the|numbers?|data|facts?|figures?)\b|invent|fabricate|"
@@ -221,7 +223,7 @@ def unanswered(asked: Asked) -> str | None:
         return f"检索到的条款没有逐项列出所问的{query.items_asked}项。"
     unit = None if query.asks_time else query.figure_unit
     found = figure_candidates(asked, where, anchored)
-    if found is not None and not states_answer(found, asked.relevance_floor, query.language):
+    if found is not None and not states_answer(found, asked.relevance_floor):
         if query.asks_year:
             return "检索到的条款没有写出所问的年份。"
         if query.asks_time:
@@ -230,7 +232,7 @@ def unanswered(asked: Asked) -> str | None:
     chinese = [t for t in chinese if t not in query.unit_words]
     measure = query.measure
     if measure and not any(re.search(rf"\d\s*(?:万|亿)?{measure}", to_simplified(h.clause["text"]))
-                           and asked.clause_coverage(chinese, h.clause) >= LEXICAL_FLOOR for h in hits[:3]):
+                           and asked.clause_coverage(chinese, h.clause) >= MEASURE_FLOOR for h in hits[:3]):
         return f"检索到的条款没有写出以“{unit_name(measure)}”计的数字。"
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
