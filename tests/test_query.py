@@ -202,3 +202,11 @@ def test_a_year_asked_is_named_where_the_figure_is_unless_it_is_the_plans_own(co
     assert chosen.name == "unanswered" and isinstance(outcome, Refusal)
     chosen, outcome, _ = route("平江2023年的地区生产总值总量要达到多少亿元？")
     assert isinstance(outcome, Composed) and "420" in outcome.body
+
+
+def test_a_short_office_name_is_an_abbreviation_only_of_a_unit_the_plans_name(route):
+    """市监局 abbreviates 市场监督管理局 (its characters, in order); 档案局 abbreviates no unit."""
+    chosen, outcome, _ = route("平江县档案局在翻身仗方案里牵头哪项整治？")
+    assert chosen.name == "out_of_scope" and "档案局" in outcome.reason
+    assert route("平江县市监局在翻身仗方案里牵头哪项整治？")[0].name != "out_of_scope"
+    assert route("平江农村的集中式水源点要整改几处？")[0].name != "out_of_scope"  # 处 counts here

@@ -75,6 +75,8 @@ def unknown_places(query: Query, store: Store) -> list[str]:
 
 # The endings of an organisation's name (县应急管理局, 金融事务中心, 监察二科, 人民银行沅江支行).
 OFFICE_END = re.compile(r"委员会|办公室|分局|支行|公司|集团|协会|大队|支队|中队|中心|局|委|办|科|处|厅|署")
+# The endings that make a short word an office's name: 处 and 科 are also counters (整改几处).
+SHORT_OFFICE_END = re.compile(r"(?:局|办|委|中心|大队|支队|中队)$")
 NOT_IN_NAME = re.compile(r"[的在里由是和及、，,。？?把让对给被从向将那这个谁哪要请问]")
 QUOTE_OPEN, QUOTE_CLOSE = re.compile(r"[“「『\"'‘]"), re.compile(r"[”」』\"'’]")
 NAME_FOLLOWS = re.compile(r"[的在里由是和与及、把让对给被从向将那这谁哪要请问牵负配承主具等为有]")
@@ -86,6 +88,12 @@ def rare_in_chinese(word: str) -> bool:
     import jieba
 
     return (jieba.dt.FREQ.get(word) or 0) < 100
+
+
+def in_order(short: str, name: str) -> bool:
+    """Whether `short`'s characters occur in `name` in order: how Chinese abbreviates a name."""
+    rest = iter(name)
+    return all(ch in rest for ch in short)
 
 
 def unknown_offices(query: Query, store: Store) -> list[str]:
@@ -106,7 +114,15 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         while start > 0 and "\u4e00" <= text[start - 1] <= "\u9fff" and not NOT_IN_NAME.match(text[start - 1]):
             start -= 1
         name = text[start:end.end()]
-        if len(name) < 5 or name in store.corpus_text:
+        if name in store.corpus_text:
+            continue
+        if len(name) < 5:
+            # A short name is an abbreviation when a unit's name has its characters in order
+            # (应急局: 应急管理局, 市监局: 市场监督管理局); 文物局 abbreviates none.
+            bare = re.sub(r"^[县市区省]", "", name)
+            if (len(bare) >= 3 and SHORT_OFFICE_END.search(bare) and not re.search(r"[几多一二三四五六七八九十两\d]", bare)
+                    and not any(in_order(bare, unit) for unit in store.unit_names)):
+                unknown.append(name)
             continue
         # 应急管理局安全生产监察二科: an office inside a unit the plans name, which they never name.
         if any(len(rest := name.partition(unit)[2]) >= 2 and OFFICE_END.search(rest) for unit in store.unit_names if unit in name):
