@@ -15,9 +15,9 @@ from rag.retrieve import Hit
 from rag.store import Store
 
 # RELEVANCE_FLOOR: the calibrated probability (rag.answer.stating) a sentence stating an asked
-# figure or time must reach: even odds. On the risk-coverage tables (eval/REPORT.md) refusal
-# accuracy on dev, own_words and the gated set has reached its plateau from 0.4 on, and 0.4 and
-# 0.5 differ by one own_words answer; from 0.6 false refusals rise on every set.
+# figure or time must reach: even odds, the lowest floor at which no tuning set loses refusal
+# accuracy (eval/REPORT.md: fresh refuses two fewer near misses at 0.4); at 0.6 false refusals
+# rise on every set.
 # TOPIC_FLOOR: the IDF-weighted share of a question's topic words that the best clause of any
 # question must cover, chosen on eval/dev.jsonl and the gated sets (`rag eval --sweep-topic`) as far
 # down as refusal accuracy holds on all of them (0.20 / 0.25 / 0.30 / 0.45: own_words refusal
