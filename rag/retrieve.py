@@ -172,7 +172,9 @@ class Retriever:
         if phrase is None or not plans:
             return None
         if self._plan_vectors is None:
-            self._plan_vectors = dict(zip(self.store.plans, self.encoder.encode_passages([p[2] for p in self.store.plans])))
+            # One title at a time: a batch would grow the encoder's memory arena past what queries need.
+            titles = [p[2] for p in self.store.plans]
+            self._plan_vectors = dict(zip(self.store.plans, self.encoder.encode_passages(titles, batch_size=1)))
         vector = self.query_vector(phrase.group(0))
         best = max(plans, key=lambda p: float(self._plan_vectors[p] @ vector))
         return best[0], best[1]

@@ -151,7 +151,7 @@ def test_question_about_one_item_is_not_a_filter_over_its_section(assistant):
 
 
 def test_a_year_is_not_the_number_asked_for(assistant):
-    answer = assistant.ask("平江2023年争取中央和省级资金要增长多少？")
+    answer = assistant.ask("按经济增长主动仗方案，平江2023年争取中央和省级资金要增长多少？")
     assert "12%" in answer.citations[0].quote and answer.citations[0].path == "附件2 二、(六)1"
 
 
@@ -333,7 +333,7 @@ def test_a_figure_asked_in_a_unit_needs_a_sentence_in_that_unit(assistant):
     the unit named; a share (治理比例) is answered by its rate, read with the clause's headings."""
     refused = assistant.ask("平江翻身仗方案里，2023年城市燃气管道老化更新改造要完成多少公里？")
     assert refused.refused and "以“公里”计" in refused.answer
-    answer = assistant.ask("平江县守底方案对县城里又黑又臭的水体，治理比例定的是多少？")
+    answer = assistant.ask("平江县守底方案对县城里又黑又臭的水体，治理比例的目标定的是多少？")
     assert not answer.refused and "黑臭水体治理率达到80%" in answer.answer
     # A sum of money is stated in 元: the 举报 clauses give a hotline number, not a reward.
     reward = assistant.ask("平江县安全守底行动中，对举报安全生产违法行为的单笔最高奖励金额是多少？")
