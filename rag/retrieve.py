@@ -135,6 +135,7 @@ class Retriever:
         self.info = info
         self.reranker = None
         self._plan_vectors: dict | None = None
+        self._plan_masks: dict[tuple[str, str], np.ndarray] = {}
         if config.reranker():
             from sentence_transformers import CrossEncoder
 
@@ -168,8 +169,8 @@ class Retriever:
         """The plan (doc_id, annex) an English question names in its own words, by the encoder:
         its plan phrase against every plan title of the regions it names. No phrase, no plan."""
         phrase = PLAN_PHRASE.search(question)
-        plans = [p for p in self.store.plans if not regions or p[3] in regions]
-        if phrase is None or not plans:
+        plans = [p for p in self.store.plans if not regions or p[3] in regions] if phrase else []
+        if not plans:
             return None
         if self._plan_vectors is None:
             # One title at a time: a batch would grow the encoder's memory arena past what queries need.
@@ -180,11 +181,14 @@ class Retriever:
         return best[0], best[1]
 
     def plan_mask(self, plan: tuple[str, str]) -> np.ndarray:
-        """The clauses of a plan (a document, or one annex of it), and their twins elsewhere."""
-        doc_id, annex = plan
-        inside = {c["text_key"] for c in self.clauses if c["doc_id"] == doc_id
-                  and (not annex or c["path"] == annex or c["path"].startswith(annex + " "))}
-        return np.array([c["text_key"] in inside for c in self.clauses])
+        """The clauses of a plan (a document, or one annex of it), and their twins elsewhere;
+        computed once per plan, not on every search that names it."""
+        if plan not in self._plan_masks:
+            doc_id, annex = plan
+            inside = {c["text_key"] for c in self.clauses if c["doc_id"] == doc_id
+                      and (not annex or c["path"] == annex or c["path"].startswith(annex + " "))}
+            self._plan_masks[plan] = np.array([c["text_key"] in inside for c in self.clauses])
+        return self._plan_masks[plan]
 
     def allowed(self, regions: list[str], doc_ids: list[str], kinds: list[str]) -> np.ndarray:
         mask = np.ones(len(self.clauses), dtype=bool)

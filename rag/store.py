@@ -11,10 +11,9 @@ from collections import Counter
 
 from rag.clean import to_simplified
 from rag.gazetteer import PLACE_TITLE, Gazetteer, short_form
+from rag.query import YEAR
 from rag.sections import build_sections
 from rag.units import normalize_unit
-
-YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 ANNEX_PATH = re.compile(r"附件\d+")
 PLAN_TITLE_ENDINGS = ("方案", "表", "办法", "规划", "要点", "细则")  # an annex titled so is a plan of its own

@@ -168,6 +168,7 @@ def unknown_plan(query: Query, store: Store) -> str | None:
     """A plan the question names by a title that no plan of the corpus has and no text mentions
     ("平江县打好数字经济攻坚仗工作方案"). A title half-remembered still names its plan: most of
     the characters that set a title apart (科技攻坚 of 科技创新攻坚仗) are in it."""
+    titles = None
     for found in PLAN_TITLED.finditer(query.simplified):
         name = NAME_START.sub("", found["name"])
         starts = [name.rfind(region) for region in store.gazetteer.regions if region in name]
@@ -175,7 +176,7 @@ def unknown_plan(query: Query, store: Store) -> str | None:
         core = TITLE_FILLER.sub("", store.gazetteer.without_places(TITLE_MARKS.sub("", name)))
         if len(core) < 4 or core in store.corpus_text:
             continue
-        titles = [TITLE_FILLER.sub("", store.gazetteer.without_places(to_simplified(t))) for _, _, t, _ in store.plans]
+        titles = titles or [TITLE_FILLER.sub("", store.gazetteer.without_places(to_simplified(t))) for _, _, t, _ in store.plans]
         if not any(sum(ch in title for ch in core) >= 0.6 * len(core) for title in titles):
             return name + found.group(0)[len(found["name"]):]
     return None
@@ -232,7 +233,7 @@ def unanswered(asked: Asked) -> str | None:
     if query.places and not any(anchored):
         return f"检索到的条款没有涉及“{'、'.join(query.places)}”。"
     for month in query.months:
-        if not any(re.search(rf"(?<!\d){month}", f"{w} {h.clause['text_simplified']}") for w, h in zip(where, hits)):
+        if not any(names_month(f"{w} {h.clause['text_simplified']}", month) for w, h in zip(where, hits)):
             return f"检索到的条款没有涉及“{month}”。"
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
     if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
@@ -275,6 +276,11 @@ def unanswered(asked: Asked) -> str | None:
     return None
 
 
+def names_month(text: str, month: str) -> bool:
+    """Whether `text` names the month ("2月", not the 2 of "12月")."""
+    return bool(re.search(rf"(?<!\d){month}", text))
+
+
 def standing(hits: list[Hit]) -> list[str]:
     """Where each of the top clauses stands (its document, headings and title): a sentence is read
     in its place."""
@@ -301,16 +307,17 @@ def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> l
     if not (query.asks_time or query.asks_figure or query.figure_unit) or query.unit_count_role is not None:
         return None
     asked_in = states_asked(query)
-    stated = (lambda sentence: asked_in(sentence) and all(re.search(rf"(?<!\d){m}", to_simplified(sentence)) for m in query.months)
-              ) if query.months else asked_in
     chinese = [t for t in query.chinese_tokens if t not in query.unit_words]
     unsaid = set(query.unit_words) | set(query.plan_words)
     said = [t for t in chinese if t not in unsaid]
     attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
+
     def states_in(hit: Hit) -> Callable[[str], bool]:
-        """A year asked (2022年) is named in the sentence, unless it is the year its document is about."""
+        """The month asked is named in the sentence, and so is a year asked (2022年) unless it is
+        the year the hit's document is about."""
         other = [y for y in query.years if y != asked.store.document_year.get(hit.clause["doc_id"])]
-        return lambda sentence: stated(sentence) and all(y in sentence for y in other)
+        return lambda sentence: (asked_in(sentence) and all(y in sentence for y in other)
+                                 and all(names_month(to_simplified(sentence), m) for m in query.months))
 
     stating = [sentences_where(h.clause["text"], states_in(h)) if here else [] for h, here in zip(asked.hits[:3], anchored)]
     return candidates(stating, where, (said, attribute), asked.coverage)
