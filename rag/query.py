@@ -83,7 +83,7 @@ def asks_quantity(part: str) -> bool:
 
 
 # "多少人", "几个": the unit the asked-for number is counted in.
-MEASURE_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿)?(?P<unit>人|家|座|户|所|次|名|元|资金|钱|经费)")
+MEASURE_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿)?(?P<unit>人(?!次)|家|座|户|所|次|名|元|资金|钱|经费)")
 COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
 # "多少美元", "多少套": a figure asked in a unit or counted with a classifier, which the sentence
 # stating it must use (800万美元; 60张), so that the word naming the unit is no topic word; nor is
@@ -95,6 +95,11 @@ UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金|工资|薪酬|薪资|租金|价格)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
                          r"(?:多少|几)(?:万|亿)?[\u4e00-\u9fff]{0,4}?(?:资金|经费|预算|补助|补贴|奖金|罚款|钱)")
+RANK_ASKED = re.compile(r"第[几幾]|名次|排名|位次|排第|排在")
+# "多少个充电桩": things are counted, which a share (戴帽率达到90%) or a sum does not do; a plan
+# may count them with any classifier, or as people (多少个岗位 → 就业6100人).
+COUNT_ASKED = re.compile(r"(?:多少|(?<!哪)几)个(?![人月年季星]|百分点)")
+COUNTED_THINGS = "[个人" + "".join(c for c in CLASSIFIERS.split("|") if len(c) == 1) + "]"
 RATIO_ASKED = re.compile(r"比例|比率|比重|占比|几成|百分之几|百分点|\bpercent|\bpercentage|\bshare of\b", re.IGNORECASE)
 RATIO_WORDS = ("比例", "比率", "比重", "占比", "几成", "百分点")
 def asked_unit(part: str) -> tuple[str | None, set[str]]:
@@ -104,6 +109,8 @@ def asked_unit(part: str) -> tuple[str | None, set[str]]:
     if unit:
         name = unit["unit"]
         return COUNTED_IN.get(name) or (f"[{name}个]" if name in CLASSIFIERS.split("|") else name), {name}
+    if COUNT_ASKED.search(part):
+        return COUNTED_THINGS, set()
     return "元" if MONEY_ASKED.search(part) else None, set(RATIO_WORDS) if RATIO_ASKED.search(part) else set()
 
 
@@ -228,6 +235,7 @@ class Query:
     status_verb: str | None  # 组建 / 印发 / 制定 on a listing question
     not_yet: bool
     asks_figure: bool  # 多少, 第几, how many
+    asks_ordinal: bool  # 第几, 名次: a rank, which 第三届 gives and 多少 does not ask
     asks_time: bool  # 什么时候, 哪一年, 几个阶段, by when
     measure: str | None  # the pattern a figure must be counted in (人 → [人名], 资金 → 元)
     figure_unit: str | None  # the pattern the one figure asked is counted in (美元, [套个], 元), or None
@@ -304,7 +312,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         superlative=extreme["word"] if extreme else "",
         status_verb=next((v for v, pattern in STATUS_VERBS if pattern.search(text)), None) if listing else None,
         not_yet=bool(NOT_YET.search(text)),
-        asks_figure=any(quantity), asks_time=bool(TIME_ASKED.search(text)),
+        asks_figure=any(quantity), asks_ordinal=bool(RANK_ASKED.search(text)), asks_time=bool(TIME_ASKED.search(text)),
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
         figure_unit=figure_unit, unit_words=tuple(w for w in tokens if w in unit_words),
         compare_figure=bool(COMPARE_FIGURE.search(text)),

@@ -427,3 +427,15 @@ def test_a_figure_asked_in_other_words_is_answered_from_the_clause_that_states_i
     assert_citations_resolve(assistant, answer)
     fine = assistant.ask("沅江对那些在工地干活、不上马路的机器抽查排放，不合格的罚款标准是多少？")
     assert fine.refused and "元" in fine.answer  # a sum is asked; the clause states none
+
+
+def test_a_clause_both_rankings_put_first_is_on_the_topic_in_other_words(assistant, monkeypatch):
+    """"新冒头的隐性负债摁住…谁领头" shares few characters with 坚决防止新增隐性债务, which both the
+    encoder and the lexical ranking rank first; without that agreement the topic floor refuses it."""
+    import rag.answer.refuse
+
+    question = "沅江要把新冒头的隐性负债摁住，这活儿谁领头？"
+    answer = assistant.ask(question)
+    assert not answer.refused and "市财政局" in answer.answer
+    monkeypatch.setattr(rag.answer.refuse, "rankings_agree", lambda hit: False)
+    assert assistant.ask(question).refused

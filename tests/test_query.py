@@ -210,3 +210,32 @@ def test_a_short_office_name_is_an_abbreviation_only_of_a_unit_the_plans_name(ro
     assert chosen.name == "out_of_scope" and "档案局" in outcome.reason
     assert route("平江县市监局在翻身仗方案里牵头哪项整治？")[0].name != "out_of_scope"
     assert route("平江农村的集中式水源点要整改几处？")[0].name != "out_of_scope"  # 处 counts here
+
+
+def test_a_count_is_not_answered_by_a_share(parse, route):
+    """多少个充电桩 counts things (in any classifier, or as people: 多少个岗位 → 就业6100人); a
+    sentence giving only rates (戴帽率达到90%) does not answer it."""
+    from rag.answer.quote import states_asked
+
+    counted = states_asked(parse("平江要新建多少个充电桩？"))
+    assert counted("新建充电桩300个") and counted("新增城镇就业6100人") and not counted("戴帽率达到90%以上")
+    assert states_asked(parse("专班办公室有几个人？"))("目前有8名工作人员负责日常工作")  # people, not things
+    chosen, outcome, _ = route("平江翻身仗方案要建多少个电动自行车充电桩？")
+    assert chosen.name == "unanswered" and isinstance(outcome, Refusal)
+
+
+def test_a_rank_answers_only_what_asks_a_rank(parse, route):
+    """第一次全体会议 ranks a meeting: it answers 第几次, not 利用率是多少."""
+    from rag.answer.quote import has_figure, states_asked
+
+    assert not has_figure("召开2024年全市生态环境保护委员会第一次全体会议") and not has_figure("省委十二届五次全会")
+    assert states_asked(parse("开的是第几次全体会议？"))("召开第一次全体会议")
+    assert states_asked(parse("排名多少？"))("排名全省第六位")
+    chosen, outcome, _ = route("永州2024年受污染耕地安全利用率要达到多少？")
+    assert chosen.name == "unanswered" and isinstance(outcome, Refusal)
+
+
+def test_visits_are_counted_in_person_times_written_before_the_figure(route):
+    """"总人次突破1000万": 多少人次 is not a count of people, whose figure stands before 人."""
+    chosen, outcome, _ = route("平江要让游客接待量冲到多少人次，旅游收入多少？")
+    assert isinstance(outcome, Composed) and "1000万" in outcome.body and "100亿元" in outcome.body

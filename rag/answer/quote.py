@@ -45,9 +45,14 @@ def is_table_row(clause: dict) -> bool:
     return clause["responsibility"].startswith("牵头单位：")
 
 
-def has_figure(text: str) -> bool:
+# An ordinal ("第一次", "第6期", "十二届五次全会") ranks something; it answers 第几, never 多少.
+ORDINAL = re.compile(r"第[\d一二三四五六七八九十百两]+[\u4e00-\u9fff]?|[\d一二三四五六七八九十]+[届屆](?:[\d一二三四五六七八九十]+次)?")
+
+
+def has_figure(text: str, ordinals: bool = False) -> bool:
     """Whether `text` states a number other than a year or a date ("2023年重点民生实事项目" and
-    "2月22日" state none; "第三届", "后三位" do)."""
+    "2月22日" state none; "后三位" does), and other than an ordinal unless `ordinals`."""
+    text = text if ordinals else ORDINAL.sub("", text)
     return bool(re.search(r"\d", DATE.sub("", YEAR.sub("", text))) or CHINESE_FIGURE.search(text))
 
 
@@ -74,12 +79,15 @@ def has_year(text: str) -> bool:
 
 def states_asked(query: Query) -> Callable[[str], bool]:
     """What a sentence must state to answer the question: a year (哪一年), a time (什么时候, 几个
-    阶段), a figure in the asked unit (多少套, 多少资金), or else any figure."""
+    阶段), a figure in the asked unit (多少套, 多少资金), a rank (第几届, 名次) or else any figure,
+    not a rank, where a quantity is asked (多少)."""
     if query.asks_year:
         return has_year
     if query.asks_time:
         return has_time
-    return partial(states_measure, measure=query.figure_unit) if query.figure_unit else has_figure
+    if query.figure_unit:
+        return partial(states_measure, measure=query.figure_unit)
+    return partial(has_figure, ordinals=query.asks_ordinal or not query.asks_figure)
 
 
 def citation(n: int, hit: Hit, quote: str) -> Citation:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from rag.answer.base import Asked
-from rag.answer.quote import spans, states_asked
+from rag.answer.quote import spans, states_asked, states_measure
 from rag.answer.stating import Candidate, candidates, states_answer
 from rag.clean import to_simplified
 from rag.gazetteer import places_named, short_form
@@ -20,8 +20,6 @@ from rag.retrieve import Hit
 from rag.store import Store
 
 NOT_FOUND = "语料中未找到"
-# A clause stating a figure in the measure asked (多少人) must cover this share of the topic words.
-MEASURE_FLOOR = 0.45
 INJECTION = re.compile(
     r"忽略|無視|无视|系统提示|系統提示|提示词|提示詞|system prompt|ignore (?:all |the |any )?(?:previous|prior|above)|"
     r"扮演|角色扮演|role.?play|pretend|假装|假裝|编一个|編一個|编造|編造|捏造|瞎编|make up (?:a|an|some|the|numbers?|data|facts?|figures?)\b|invent|fabricate|"
@@ -238,25 +236,26 @@ def unanswered(asked: Asked) -> str | None:
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
     if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
         return f"检索到的条款没有逐项列出所问的{query.items_asked}项。"
-    unit = None if query.asks_time else query.figure_unit
+    unit = None if query.asks_time else query.figure_unit or query.measure
     found = figure_candidates(asked, where, anchored)
-    if found is not None and not states_answer(found, asked.relevance_floor):
+    # "冲破多少人次，旅游收入突破多少": some stating sentence gives the first figure's measure (人).
+    measured = found is None or query.measure is None or any(states_measure(c.sentence, query.measure) for c in found)
+    if found is not None and not (measured and states_answer(found, asked.relevance_floor)):
         if query.asks_year:
             return "检索到的条款没有写出所问的年份。"
         if query.asks_time:
             return "检索到的条款没有写出所问的时间。"
         return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
     chinese = [t for t in chinese if t not in query.unit_words]
-    measure = query.measure
-    if measure and not any(re.search(rf"\d\s*(?:万|亿)?{measure}", to_simplified(h.clause["text"]))
-                           and asked.clause_coverage(chinese, h.clause) >= MEASURE_FLOOR for h in hits[:3]):
-        return f"检索到的条款没有写出以“{unit_name(measure)}”计的数字。"
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
     if not chinese and not named_place:  # "道县的方案到什么程度了" is about 道县's own report
         return "问题里没有能在方案中查找的内容。请用中文（或常见的英文术语）说明要查的事项。"
     # A figure or time question's stating sentence was judged with where it stands (the model is
-    # fit on that decision alone); any other question's best clause must cover its topic.
-    if found is None and max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < asked.topic_floor:
+    # fit on that decision alone); any other question's best clause must cover its topic, unless
+    # the encoder and the lexical ranking each put it first: a paraphrase's words ("谁挑头",
+    # "遏住新冒出来的隐性负债") are not the clause's, but its meaning and its rarest words are.
+    if (found is None and not rankings_agree(hits[0])
+            and max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < asked.topic_floor):
         return "检索到的条款都不包含问题所问的内容。"
     # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
     asked_rows = [h for h in hits[:3] if h.clause["title"] in query.simplified and h.clause["path"].endswith(h.clause["title"])]
@@ -274,6 +273,11 @@ def unanswered(asked: Asked) -> str | None:
         if said and not any(holder_named(sentence, role, "") for sentence in said):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出{role}的姓名。"
     return None
+
+
+def rankings_agree(hit: Hit) -> bool:
+    """Whether the dense and the lexical ranking both rank this clause first."""
+    return hit.dense_rank == 0 and hit.lexical_rank == 0
 
 
 def names_month(text: str, month: str) -> bool:
