@@ -45,3 +45,11 @@ def chinese_terms(question: str) -> list[str]:
     if not re.search(r"[A-Za-z]{3}", question):
         return []
     return list(dict.fromkeys(zh for pattern, zh in _PATTERNS if pattern.search(question)))
+
+
+def glossed_out(question: str) -> str:
+    """The question with the words the glossary translates blanked out (its other words are
+    looked up in the corpus's own dictionary, rag.bilingual)."""
+    for pattern, _ in _PATTERNS:
+        question = pattern.sub(" ", question)
+    return question

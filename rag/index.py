@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from rag import config
+from rag.bilingual import dictionary
 from rag.load import Document, Problem, load_corpus
 from rag.lock import exclusive_ingest, in_use
 from rag.parse import Clause, parse_document
@@ -32,7 +33,7 @@ from rag.units import normalize_unit
 # Texts per model batch at ingest: 8 padded 512-token texts keep the peak under 1 GB (32 took 1.8 GB)
 # and were as fast on two cores (eval/BENCHMARKS.md).
 PASSAGE_BATCH = 8
-INDEX_FORMAT = 6  # 5: clauses carry `deadline`; 6: Chroma is the dense path (collection named in info.json), no vectors.npy
+INDEX_FORMAT = 7  # 5: clauses carry `deadline`; 6: Chroma is the dense path (collection named in info.json), no vectors.npy; 7: english.json
 STOPWORDS = set("的 了 和 与 及 等 在 是 对 为 由 把 被 有 也 都 其 之 或 并 将 要 各 中 上 下 个 哪 谁 吗 呢 啊 什么 哪些 哪个 多少 如何 怎么 是否 "
                 "请问 一下 the a an of to in and is are what which who how".split())
 TOKEN = re.compile(r"[\w%％.．]+")
@@ -221,7 +222,9 @@ def _write_bm25(folder: Path, records: list[dict], lexical: list[str]) -> None:
     retriever.index(tokens, show_progress=False)
     retriever.save(str(folder / "bm25"))
     (folder / "user_words.txt").write_text("\n".join(words), encoding="utf-8")
-    (folder / "df.json").write_text(json.dumps(document_frequency(tokens), ensure_ascii=False), encoding="utf-8")
+    frequency = document_frequency(tokens)
+    (folder / "df.json").write_text(json.dumps(frequency, ensure_ascii=False), encoding="utf-8")
+    (folder / "english.json").write_text(json.dumps(dictionary(frequency), ensure_ascii=False), encoding="utf-8")
 
 
 def _switch(home: Path, built: Path) -> list[Path]:

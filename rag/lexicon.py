@@ -11,6 +11,7 @@ import re
 
 from rag.clean import to_simplified
 from rag.gazetteer import Gazetteer
+from rag.bilingual import dictionary, english_terms
 from rag.glossary import chinese_terms
 from rag.index import tokenize
 
@@ -36,17 +37,31 @@ UNSEEN_WEIGHT = 0.25
 class Lexicon:
     """Document frequencies over `size` clauses, and the measures built on them."""
 
-    def __init__(self, frequency: dict[str, int], size: int, gazetteer: Gazetteer) -> None:
+    def __init__(self, frequency: dict[str, int], size: int, gazetteer: Gazetteer,
+                 senses: dict[str, list[str]] | None = None) -> None:
         self.frequency = frequency
         self.size = size
         self.gazetteer = gazetteer
+        self.senses = senses if senses is not None else dictionary(frequency)
+
+    def chinese_terms(self, question: str) -> list[str]:
+        """The Chinese words for an English question's terms: the glossary's, then those the
+        corpus's vocabulary has for its other words (rag.bilingual). Retrieval searches with both."""
+        return list(dict.fromkeys(chinese_terms(question) + english_terms(question, self.senses)))
+
+    def topic_terms(self, question: str) -> list[str]:
+        """The Chinese words an English question's topic is judged by: the glossary's, or, for a
+        question it cannot read at all (subsistence allowance, ICU beds), the dictionary's. A
+        dictionary sense of a word beside a glossed one (the "hidden" of "hidden hazards" → 隐性)
+        would count against the clause that answers."""
+        return chinese_terms(question) or english_terms(question, self.senses)
 
     def idf(self, token: str) -> float:
         return math.log((self.size + 1) / (self.frequency.get(token, 0) + 0.5))
 
     def content_tokens(self, question: str) -> list[str]:
         """The words of a question that say what it is about (not where, not what kind of answer)."""
-        simplified = self.gazetteer.without_places(" ".join([to_simplified(question), *chinese_terms(question)]), " ")
+        simplified = self.gazetteer.without_places(" ".join([to_simplified(question), *self.topic_terms(question)]), " ")
         # jieba joins a preposition to a rare word ("对化债"); the word the corpus uses is the topic.
         words = [t[1:] if LEADING_PREPOSITION.match(t) and len(t) >= 3 and t not in self.frequency
                  and t[1:] in self.frequency else t for t in tokenize(simplified)]

@@ -24,7 +24,6 @@ import numpy as np
 
 from rag import config
 from rag.clean import to_simplified
-from rag.glossary import chinese_terms
 from rag.errors import IndexUnavailable
 from rag.index import index_intact, index_path, load_user_words, read_info, tokenize
 from rag.lock import hold_serving
@@ -118,6 +117,8 @@ class Retriever:
             load_user_words((folder / "user_words.txt").read_text(encoding="utf-8").split("\n"))
             self.bm25 = bm25s.BM25.load(str(folder / "bm25"))
             frequency = json.loads((folder / "df.json").read_text(encoding="utf-8"))
+            english = folder / "english.json"  # absent from an index built before 2026-12-02
+            senses = json.loads(english.read_text(encoding="utf-8")) if english.exists() else {}
         except Exception as exc:  # any damage to the files means the same thing to the user
             raise IndexUnavailable(f"索引已损坏（{folder}: {exc}）。请运行：rag ingest --force") from None
         self.collection = self._open_collection(folder, info)
@@ -146,7 +147,7 @@ class Retriever:
         self.has_units = np.array([bool(c["lead_units"] or c["cooperating_units"] or c["responsible_units"])
                                    for c in self.clauses])
         self.store = Store(self.clauses)
-        self.lexicon = Lexicon(frequency, len(self.clauses), self.store.gazetteer)
+        self.lexicon = Lexicon(frequency, len(self.clauses), self.store.gazetteer, senses)
 
     def close(self) -> None:
         """Stop serving from this build: the next ingest may remove its folder."""
@@ -320,7 +321,7 @@ class Retriever:
         if not mask.any():
             return []
         # English gains its Chinese terms and place names: Daoxian County → 道县
-        expanded = " ".join([simplified, *chinese_terms(question), *self.store.gazetteer.places_in_english(question)])
+        expanded = " ".join([simplified, *self.lexicon.chinese_terms(question), *self.store.gazetteer.places_in_english(question)])
         dense = self.dense_ranking(simplified, mask, self.where(regions, doc_ids, kinds))
         lexical = self.lexical_ranking(expanded, mask)
         scores: dict[int, float] = {}

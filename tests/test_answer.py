@@ -439,3 +439,12 @@ def test_a_clause_both_rankings_put_first_is_on_the_topic_in_other_words(assista
     assert not answer.refused and "市财政局" in answer.answer
     monkeypatch.setattr(rag.answer.refuse, "rankings_agree", lambda hit: False)
     assert assistant.ask(question).refused
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What subsistence allowance standard will rural residents of Pingjiang get?", "5000"),  # 低保: no glossary term
+    ("Which unit leads the talent work in Pingjiang's science and technology plan?", "县委组织部"),  # talent → 人才
+])
+def test_english_words_the_glossary_lacks_are_read_with_the_corpus_dictionary(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert not answer.refused and expected in answer.answer

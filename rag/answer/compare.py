@@ -11,7 +11,6 @@ from rag.answer.base import Asked, Composed
 from rag.answer.quote import citation, fragment, has_figure, quote
 from rag.answer.types import Citation
 from rag.clean import longest_common_substring, to_simplified
-from rag.glossary import chinese_terms
 from rag.query import CJK, TITLE_MARKS, Plan
 from rag.retrieve import Hit
 
@@ -74,7 +73,7 @@ def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = N
         citations.append(c)
         cells.append(f"《{c.title}》{c.path}：{said}{c.units_note()} [{c.n}]")
     aspect = (ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] if CJK.search(topic)
-              else "、".join(chinese_terms(query.text)[:4])) or "相关规定"
+              else "、".join(asked.lexicon.chinese_terms(query.text)[:4])) or "相关规定"
     table = ["| 方面 | " + " | ".join(sides) + " |", "|---" * (len(sides) + 1) + "|",
              f"| {aspect} | " + " | ".join(cell.replace("|", "｜").replace("\n", " ") for cell in cells) + " |"]
     sources = [f"[{c.n}] {c.label()}" for c in citations]
