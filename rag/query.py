@@ -84,17 +84,19 @@ def asks_quantity(part: str) -> bool:
 
 # "多少人", "几个": the unit the asked-for number is counted in.
 MEASURE_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿)?(?P<unit>人(?!次)|家|座|户|所|次|名|元|资金|钱|经费)")
-COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元"}
+COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元", "工作日": "个?工作日", "天": "个?天"}
 # "多少美元", "多少套": a figure asked in a unit or counted with a classifier, which the sentence
 # stating it must use (800万美元; 60张), so that the word naming the unit is no topic word; nor is
 # a share's (治理比例 is answered by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内).
 # Classifiers: a plan may count the same things with the general 个 (整治多少处 → 41个).
 CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|名|批|期|间|栋|艘|架|只|棵|株"
-UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|{CLASSIFIERS})")
+UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|工作日|天|{CLASSIFIERS})")
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金|工资|薪酬|薪资|租金|价格)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
                          r"(?:多少|几)(?:万|亿)?[\u4e00-\u9fff]{0,4}?(?:资金|经费|预算|补助|补贴|奖金|罚款|钱)")
+# A figure a question writes ("发案率同比下降50%", "新增就业6100人"), not a year or a date.
+STATED_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.]|\s*(?:年|月|日|号|期))")
 RANK_ASKED = re.compile(r"第[几幾]|名次|排名|位次|排第|排在")
 # "多少个充电桩": things are counted, which a share (戴帽率达到90%) or a sum does not do; a plan
 # may count them with any classifier, or as people (多少个岗位 → 就业6100人).
@@ -117,7 +119,7 @@ def asked_unit(part: str) -> tuple[str | None, set[str]]:
 # "什么时候完成", "哪一年要达到", "分几个阶段", "by when": the asked attribute is a time.
 TIME_ASKED = re.compile(r"什么时候|什麼時候|何时|何時|哪一?天|哪一?日|什么日子|什麼日子|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
                         r"完成时间|完成時間|多长时间|多長時間|多久|几个阶段|幾個階段|哪几个阶段|哪些阶段|分几步|"
-                        r"by when|deadline|what year|which year|\bwhen\b|how long|timeline|time ?frame|which phases?|how many (?:phases|stages)",
+                        r"by when|deadline|what year|which year|what date|which day|\bwhen\b|how long|timeline|time ?frame|which phases?|how many (?:phases|stages)",
                         re.IGNORECASE)
 # "从哪年到哪年", "哪一年要达到", "in what year": the time asked is a year, which a duration (三年行动)
 # or a deadline phrase without one (年底前) does not give.
@@ -127,6 +129,16 @@ MONTH = re.compile(r"(?<![\d月])(1[0-2]|[1-9]|十[一二]?|[一二三四五六�
 CHINESE_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
 COMPARE_FIGURE = re.compile(r"多少|几|幾|比例|率|how many|how much|rate|percent", re.IGNORECASE)
 PERSON_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|是谁|是誰|who is|name of|whose name", re.IGNORECASE)
+# "叫什么名字", "what is the name of": a person's name itself is asked, not only who (是谁: a post answers).
+NAME_QUESTION = re.compile(r"叫什么|叫什麼|姓名|名字|name of|whose name|(?:his|her|their) names?", re.IGNORECASE)
+# "哪家施工单位承建", "由哪家客运公司运营", "which company": an organisation of a kind the plans'
+# units are seldom of, which the answering clause must name.
+KIND_ASKED = re.compile(r"哪(?:一|几)?[家个些所](?:[\u4e00-\u9fff]{0,6}?)(?P<kind>公司|企业|集团|施工单位|施工方|承建单位|银行|医院|学校)|"
+                        r"\bwhich (?:\w+ )?(?P<english>company|firm|contractor|enterprise|bank|hospital|school)\b", re.IGNORECASE)
+KIND_IN_CHINESE = {"company": "公司", "firm": "公司", "contractor": "施工", "enterprise": "企业", "bank": "银行",
+                   "hospital": "医院", "school": "学校", "施工单位": "施工", "施工方": "施工", "承建单位": "施工"}
+# "哪天召开", "几月几日": a day is asked, which a month or a year alone does not give.
+DATE_ASKED = re.compile(r"哪一?天|哪一?日|几月几[日号]|幾月幾[日號]|什么日子|哪个日子|on what date|what date|which day|what day", re.IGNORECASE)
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
                             re.IGNORECASE)
 # "召集人叫什么名字", "副召集人是谁": a person holding a role is asked (a role ends in 人/员/长/任).
@@ -161,7 +173,9 @@ def reported_places(simplified: str, text: str, unit_names: Sequence[str], gazet
     for unit in sorted(unit_names, key=len, reverse=True):
         simplified = simplified.replace(unit, " ")
     regions = {short_form(region) for region in gazetteer.regions}
-    named = [n for n in places_named(simplified) + gazetteer.places_in_english(text) if short_form(n) not in regions]
+    # The rows' own titles too: 金洞管理区, or 江华县 for 江华瑶族自治县, are no division's name as written.
+    rows = re.findall(gazetteer.reported_pattern, simplified) if gazetteer.reported else []
+    named = [n for n in places_named(simplified) + rows + gazetteer.places_in_english(text) if short_form(n) not in regions]
     return tuple(dict.fromkeys(place for name in named if (place := gazetteer.reported_place(name))))
 
 
@@ -236,6 +250,7 @@ class Query:
     not_yet: bool
     asks_figure: bool  # 多少, 第几, how many
     asks_ordinal: bool  # 第几, 名次: a rank, which 第三届 gives and 多少 does not ask
+    stated_figures: tuple[str, ...]  # figures the question itself gives ("下降50%，那破案率…"): no answer to it
     asks_time: bool  # 什么时候, 哪一年, 几个阶段, by when
     measure: str | None  # the pattern a figure must be counted in (人 → [人名], 资金 → 元)
     figure_unit: str | None  # the pattern the one figure asked is counted in (美元, [套个], 元), or None
@@ -248,6 +263,9 @@ class Query:
     issues: tuple[str, ...]
     latin_terms: tuple[str, ...]
     asks_person: bool
+    asks_name: bool  # a person's name itself (叫什么名字), not a post
+    asks_date: bool  # a day (哪天), not a year or a deadline
+    kind_asked: str  # the kind of organisation asked for (哪家公司 → 公司, which contractor → 施工), or ""
     titles: tuple[str, ...]  # official titles named (县长, 主任), simplified
     role: str  # the words before "叫什么/是谁" that end in a role (…专班召集人), simplified
     asks_parts: bool  # the plan's own parts (组成, 栏目)
@@ -312,14 +330,18 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         superlative=extreme["word"] if extreme else "",
         status_verb=next((v for v, pattern in STATUS_VERBS if pattern.search(text)), None) if listing else None,
         not_yet=bool(NOT_YET.search(text)),
-        asks_figure=any(quantity), asks_ordinal=bool(RANK_ASKED.search(text)), asks_time=bool(TIME_ASKED.search(text)),
+        asks_figure=any(quantity), asks_ordinal=bool(RANK_ASKED.search(text)),
+        stated_figures=tuple(dict.fromkeys(STATED_FIGURE.findall(simplified))), asks_time=bool(TIME_ASKED.search(text)),
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
         figure_unit=figure_unit, unit_words=tuple(w for w in tokens if w in unit_words),
         compare_figure=bool(COMPARE_FIGURE.search(text)),
         years=tuple(YEAR.findall(text)), months=months_named(simplified), places=reported_places(simplified, text, unit_names, gazetteer),
         asks_year=bool(YEAR_ASKED.search(text)), issues=tuple(ISSUE.findall(simplified)),
         latin_terms=tuple(LATIN_TERM.findall(text)),
-        asks_person=bool(PERSON_QUESTION.search(text)),
+        asks_person=bool(PERSON_QUESTION.search(text)), asks_name=bool(NAME_QUESTION.search(text)),
+        asks_date=bool(DATE_ASKED.search(text)),
+        kind_asked=KIND_IN_CHINESE.get(kind := (found["kind"] or found["english"].lower()), kind)
+        if (found := KIND_ASKED.search(simplified)) else "",
         titles=tuple(dict.fromkeys(to_simplified(m) for m in OFFICIAL_TITLE.findall(text))),
         role=role["role"] if (role := ROLE_ASKED.search(simplified)) else "",
         asks_parts=bool(DOCUMENT_PARTS.search(text)), names_annexes="附件" in simplified,

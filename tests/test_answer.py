@@ -448,3 +448,25 @@ def test_a_clause_both_rankings_put_first_is_on_the_topic_in_other_words(assista
 def test_english_words_the_glossary_lacks_are_read_with_the_corpus_dictionary(assistant, question, expected):
     answer = assistant.ask(question)
     assert not answer.refused and expected in answer.answer
+
+
+def test_a_figure_the_question_gives_does_not_answer_it(assistant):
+    """The sentence stating the 50% the question gives states no 破案率."""
+    refused = assistant.ask("平江守底方案里“利剑护蕾·雷霆行动”要求发案率同比下降50%，那破案率要达到多少？")
+    assert refused.refused and "没有写出所问的数字" in refused.answer
+    answered = assistant.ask("平江守底方案里“利剑护蕾·雷霆行动”要求发案率同比下降多少？")
+    assert not answered.refused and "50%" in answered.answer
+
+
+@pytest.mark.parametrize("question", [
+    "翻身仗方案规定约谈考核排名后三位的乡镇街道，具体由哪位县领导约谈？叫什么名字？",  # a name, of no post asked
+    "东安县普华小区挡土墙加固工程由哪家施工单位承建？",  # a contractor, which no unit is
+])
+def test_a_name_or_an_organisation_the_clause_does_not_give_is_refused(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.route["name"] == "unanswered"
+
+
+def test_an_organisation_of_the_kind_asked_answers(assistant):
+    answer = assistant.ask("沅江化解高风险机构风险由哪家银行配合？")  # 人民银行沅江支行 is a bank
+    assert not answer.refused and "人民银行沅江支行" in answer.answer

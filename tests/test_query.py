@@ -239,3 +239,25 @@ def test_visits_are_counted_in_person_times_written_before_the_figure(route):
     """"总人次突破1000万": 多少人次 is not a count of people, whose figure stands before 人."""
     chosen, outcome, _ = route("平江要让游客接待量冲到多少人次，旅游收入多少？")
     assert isinstance(outcome, Composed) and "1000万" in outcome.body and "100亿元" in outcome.body
+
+
+def test_the_figures_a_question_gives(parse):
+    """"发案率同比下降50%，那破案率要达到多少" gives 50, which is no answer to it (tests/test_answer.py)."""
+    assert parse("发案率同比下降50%，那破案率要达到多少？").stated_figures == ("50",)
+    assert parse("2023年2月底前新增多少？").stated_figures == ()  # a year and a month are no given figure
+
+
+def test_a_day_and_a_count_of_days_are_what_the_sentence_must_give(parse):
+    from rag.answer.quote import states_asked
+
+    on_day = states_asked(parse("工作专班第一次联席会议是哪天开的？"))
+    assert on_day("2月26日，组织召开安全守底行动调度会") and not on_day("工作专班原则上每个季度召开一次联席会议")
+    within = states_asked(parse("取得施工许可证后多少个工作日内开立专户？"))
+    assert within("自取得施工许可证之日起5个工作日内开立专用账户") and not within("确保100%按期整改到位")
+    assert not states_asked(parse("隐患要在发现后多少天内整改完？"))("确保100%按期整改到位")
+
+
+def test_a_reported_row_is_named_as_its_title_is_written(parse):
+    """金洞管理区 and 江华县 are the newsletter's rows, though no division of China is written so."""
+    assert parse("永州专报里金洞管理区的专班办公室有几名工作人员？").places == ("金洞管理区",)
+    assert parse("永州专报中江华县的方案什么时候印发？").places == ("江华县",)

@@ -72,6 +72,14 @@ def has_time(text: str) -> bool:
     return bool(YEAR.search(text) or DATE.search(text) or TIME_PHRASE.search(text) or DURATION.search(text))
 
 
+DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}日|月底|月末")
+
+
+def has_day(text: str) -> bool:
+    """Whether `text` names a day (2月26日, 月底): what 哪天 asks for."""
+    return bool(DAY.search(text))
+
+
 def has_year(text: str) -> bool:
     """Whether `text` names a year: what 哪一年 and 从哪年到哪年 ask for."""
     return bool(YEAR.search(text))
@@ -83,11 +91,20 @@ def states_asked(query: Query) -> Callable[[str], bool]:
     not a rank, where a quantity is asked (多少)."""
     if query.asks_year:
         return has_year
+    if query.asks_date:
+        return has_day
     if query.asks_time:
         return has_time
     if query.figure_unit:
         return partial(states_measure, measure=query.figure_unit)
     return partial(has_figure, ordinals=query.asks_ordinal or not query.asks_figure)
+
+
+def without_figures(text: str, figures: tuple[str, ...]) -> str:
+    """`text` with the figures a question already gives blanked out: what else it states."""
+    for figure in figures:
+        text = re.sub(rf"(?<![\d.]){re.escape(figure)}(?![\d.])", " ", text)
+    return text
 
 
 def citation(n: int, hit: Hit, quote: str) -> Citation:

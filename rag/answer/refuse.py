@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from rag.answer.base import Asked
-from rag.answer.quote import spans, states_asked, states_measure
+from rag.answer.quote import spans, states_asked, states_measure, without_figures
 from rag.answer.stating import Candidate, candidates, states_answer
 from rag.clean import to_simplified
 from rag.gazetteer import places_named, short_form
@@ -239,7 +239,8 @@ def unanswered(asked: Asked) -> str | None:
     unit = None if query.asks_time else query.figure_unit or query.measure
     found = figure_candidates(asked, where, anchored)
     # "冲破多少人次，旅游收入突破多少": some stating sentence gives the first figure's measure (人).
-    measured = found is None or query.measure is None or any(states_measure(c.sentence, query.measure) for c in found)
+    measured = found is None or query.measure is None or any(
+        states_measure(without_figures(c.sentence, given_figures(query)), query.measure) for c in found)
     if found is not None and not (measured and states_answer(found, asked.relevance_floor)):
         if query.asks_year:
             return "检索到的条款没有写出所问的年份。"
@@ -272,7 +273,21 @@ def unanswered(asked: Asked) -> str | None:
         said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, (role,))] if role else []
         if said and not any(holder_named(sentence, role, "") for sentence in said):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出{role}的姓名。"
+    # "由哪位县领导约谈？叫什么名字？": a name asked of no post or role the question names, which
+    # the clause that answers must hold (a personal name, as jieba tags one).
+    if query.asks_name and not query.titles and not query.role and not names_person(hits[0].clause["text_simplified"]):
+        return "方案没有写出所问人员的姓名。"
+    # "哪家施工单位承建", "which company operates it": the clause that answers must speak of one of that kind.
+    if query.kind_asked and query.kind_asked not in hits[0].clause["text_simplified"]:
+        return f"检索到的条款没有写明所问的{query.kind_asked}是哪一家。"
     return None
+
+
+def names_person(text: str) -> bool:
+    """Whether `text` holds a personal name (李适时, 夏葛桢), as jieba tags one."""
+    import jieba.posseg
+
+    return any(word.flag == "nr" and 2 <= len(word.word) <= 4 for word in jieba.posseg.cut(text))
 
 
 def rankings_agree(hit: Hit) -> bool:
@@ -316,15 +331,23 @@ def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> l
     said = [t for t in chinese if t not in unsaid]
     attribute = [t for t in query.attribute_tokens if CJK.search(t) and t not in unsaid]
 
+    given = given_figures(query)
+
     def states_in(hit: Hit) -> Callable[[str], bool]:
         """The month asked is named in the sentence, and so is a year asked (2022年) unless it is
         the year the hit's document is about."""
         other = [y for y in query.years if y != asked.store.document_year.get(hit.clause["doc_id"])]
-        return lambda sentence: (asked_in(sentence) and all(y in sentence for y in other)
+        return lambda sentence: (asked_in(without_figures(sentence, given)) and all(y in sentence for y in other)
                                  and all(names_month(to_simplified(sentence), m) for m in query.months))
 
     stating = [sentences_where(h.clause["text"], states_in(h)) if here else [] for h, here in zip(asked.hits[:3], anchored)]
     return candidates(stating, where, (said, attribute), asked.coverage)
+
+
+def given_figures(query: Query) -> tuple[str, ...]:
+    """The figures a figure question gives ("发案率同比下降50%，那破案率要达到多少"), which are not
+    what it asks; a time question's (2024年底, 6月) are what it asks about."""
+    return () if query.asks_time else query.stated_figures
 
 
 def sentences_where(text: str, keep: Callable[[str], bool]) -> list[str]:
@@ -333,8 +356,8 @@ def sentences_where(text: str, keep: Callable[[str], bool]) -> list[str]:
 
 
 def unit_name(pattern: str) -> str:
-    """A unit pattern of the Query as a refusal names it: [人名] → 人, [台个] → 台, 美元 → 美元."""
-    return pattern[1] if pattern.startswith("[") else pattern
+    """A unit pattern of the Query as a refusal names it: [人名] → 人, [台个] → 台, 个?天 → 天."""
+    return pattern[1] if pattern.startswith("[") else pattern.replace("个?", "")
 
 
 def enumerates(clause: dict, count: int, store: Store) -> bool:
