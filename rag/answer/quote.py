@@ -40,6 +40,11 @@ def spans(text: str) -> list[tuple[int, int]]:
     return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in merged]
 
 
+def sentences_where(text: str, keep: Callable[[str], bool]) -> list[str]:
+    """The sentences of `text` (rag.answer.quote.spans) for which `keep` holds."""
+    return [text[a:b] for a, b in spans(text) if keep(text[a:b])]
+
+
 def is_table_row(clause: dict) -> bool:
     """A 责任分解表 row: its responsibility is the row's own 牵头单位/责任单位 cells."""
     return clause["responsibility"].startswith("牵头单位：")
