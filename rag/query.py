@@ -179,6 +179,17 @@ def reported_places(simplified: str, text: str, unit_names: Sequence[str], gazet
     return tuple(dict.fromkeys(place for name in named if (place := gazetteer.reported_place(name))))
 
 
+def after_given(simplified: str) -> str:
+    """What a question asks after the figure it gives ("…戴帽率90%以上，那汽车驾乘人员安全带佩戴率
+    要求多少" → "那汽车驾乘人员安全带佩戴率要求多少"), or "" when it gives none or asks before it."""
+    given = list(STATED_FIGURE.finditer(simplified))
+    if not given:
+        return ""
+    rest = simplified[given[-1].end():]
+    cut = re.search(r"[，,；;]", rest)
+    return rest[cut.end():] if cut and QUANTITY_ASKED.search(rest[cut.end():]) else ""
+
+
 def intent(question: str) -> str:
     """What kind of answer is wanted: metadata, structure, lead, number or general."""
     return next((name for name, pattern in INTENTS if pattern.search(question)), "general")
@@ -314,7 +325,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         text=text, simplified=simplified, language=language_of(text),
         asked=intent(text), asked_besides_metadata=intent(METADATA.sub("", text)),
         regions=tuple(gazetteer.regions_in(text)), tokens=tokens,
-        attribute_tokens=tuple(content_tokens(" ".join(asking))) if len(parts) > 1 and asking else tokens,
+        attribute_tokens=tuple(content_tokens(" ".join(asking))) if len(parts) > 1 and asking else
+        tuple(content_tokens(after)) if (after := after_given(simplified)) else tokens,
         plan_words=tuple(t for t in tokens if t in title),
         plan=plan, compared_plans=tuple(compared_plans(text, plans, gazetteer)),
         counted=(int(counted["digits"]) if counted["digits"] else chinese_number(counted["chinese"]), counted["noun"] or "")

@@ -470,3 +470,13 @@ def test_a_name_or_an_organisation_the_clause_does_not_give_is_refused(assistant
 def test_an_organisation_of_the_kind_asked_answers(assistant):
     answer = assistant.ask("沅江化解高风险机构风险由哪家银行配合？")  # 人民银行沅江支行 is a bank
     assert not answer.refused and "人民银行沅江支行" in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "翻身仗方案要关闭不具备安全生产条件的非煤矿山3座以上，都是哪几座？",  # the count, not the mines
+    "平江优化发展环境方案里县级领导带队帮扶的20家重点企业具体有哪些？",
+    "平江经济增长方案里地区生产总值增长8%以上，那人均可支配收入要达到多少元？",  # what follows the given 8%
+])
+def test_a_count_or_figure_the_question_gives_is_not_its_answer(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused, answer.answer[:200]

@@ -261,3 +261,12 @@ def test_a_reported_row_is_named_as_its_title_is_written(parse):
     """金洞管理区 and 江华县 are the newsletter's rows, though no division of China is written so."""
     assert parse("永州专报里金洞管理区的专班办公室有几名工作人员？").places == ("金洞管理区",)
     assert parse("永州专报中江华县的方案什么时候印发？").places == ("江华县",)
+
+
+def test_what_a_question_asks_after_the_figure_it_gives(parse):
+    from rag.query import after_given
+
+    assert after_given("摩电骑乘人员戴帽率90%以上，那汽车驾乘人员安全带佩戴率要求多少？") == "那汽车驾乘人员安全带佩戴率要求多少？"
+    assert after_given("戴帽率要达到多少？") == ""  # no figure given
+    assert after_given("新增就业6100人由哪个局牵头？") == ""  # nothing asked after it
+    assert "安全带" in "".join(parse("戴帽率90%以上，那汽车驾乘人员安全带佩戴率要求多少？").attribute_tokens)

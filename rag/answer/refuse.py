@@ -237,6 +237,11 @@ def unanswered(asked: Asked) -> str | None:
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
     if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
         return f"检索到的条款没有逐项列出所问的{query.items_asked}项。"
+    # "要关闭非煤矿山3座以上，具体是哪几座": the clause that gives the count must also list the items.
+    counted = given_count(query, hits[0].clause)
+    if counted and len([p for p in re.split(r"[、；;]", counted[1]) if p.strip()]) < min(counted[0], 3) \
+            and not section_lists(hits[0].clause, counted[0], asked.store):
+        return f"方案只写明“{counted[1].strip()[:60]}”，没有逐项列出。"
     unit = None if query.asks_time else query.figure_unit or query.measure
     found = figure_candidates(asked, where, anchored)
     # "冲破多少人次，旅游收入突破多少": some stating sentence gives the first figure's measure (人).
@@ -313,7 +318,10 @@ def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> l
                                  and all(names_month(to_simplified(sentence), m) for m in query.months))
 
     stating = [sentences_where(h.clause["text"], states_in(h)) if here else [] for h, here in zip(asked.hits[:3], anchored)]
-    return candidates(stating, where, (said, attribute), asked.coverage)
+    # A question that gives a figure asks what follows it (…90%以上，那安全带佩戴率要求多少): the
+    # given part's words are the sentence's it gives the figure of.
+    word_lists = (attribute,) if given and attribute and list(query.attribute_tokens) != list(query.tokens) else (said, attribute)
+    return candidates(stating, where, word_lists, asked.coverage)
 
 
 def given_figures(query: Query) -> tuple[str, ...]:
@@ -327,11 +335,29 @@ def unit_name(pattern: str) -> str:
     return pattern[1] if pattern.startswith("[") else pattern.replace("个?", "")
 
 
+def given_count(query: Query, clause: dict) -> tuple[int, str] | None:
+    """A count the question gives and asks the items of ("3座以上，具体是哪几座", "20家重点企业分别
+    是哪些"), with the clause's sentence that states it, or None."""
+    if not (query.listing or "分别" in query.simplified) or query.asks_time or query.unit_role:
+        return None  # 牵头单位是哪几个: units are listed, not the items counted
+    for figure in query.stated_figures:
+        if figure.isdigit() and int(figure) >= 2:
+            said = sentences_where(clause["text_simplified"], lambda s: re.search(rf"(?<![\d.]){figure}(?![\d.])", s))
+            if said:
+                return int(figure), said[0]
+    return None
+
+
+def section_lists(clause: dict, count: int, store: Store) -> bool:
+    """Whether a clause has at least `count` numbered parts under it."""
+    section = store.sections.get((clause["doc_id"], clause["path"]))
+    return bool(section) and len(section["children"]) >= count
+
+
 def enumerates(clause: dict, count: int, store: Store) -> bool:
     """Whether a clause lists at least `count` items: as numbered parts under it, or in one
     sentence as a series (、 or ；) or as numbered items (1. 2. …, （一）（二）…)."""
-    section = store.sections.get((clause["doc_id"], clause["path"]))
-    if section and len(section["children"]) >= count:
+    if section_lists(clause, count, store):
         return True
     text = clause["text_simplified"]
     numbered = len(re.findall(r"(?:^|\n|[。；;])\s*(?:\d{1,2}[.、．]|[（(][一二三四五六七八九十\d]{1,2}[）)])", text))
