@@ -21,6 +21,7 @@ GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 �
               "两份 两个 属于 担任 列为 除了 还有 时候 怎样 有没有 能否 可以 应该 需要 现在 今年 计划 分为 列了 大块 "
               "进展 进度 一步 程度 地步 阶段 状况 提法 两地 三地 各地 各由 分别由 角色 分工 一仗 口号 一样 或者 已经 还在 "
               "plan plans county city".split())
+CJK = re.compile(r"[\u4e00-\u9fff]")
 # Interrogatives and pointers (哪几个, 几大块, 这部分, 怎么样) say nothing about the topic.
 QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多大|多少)")
 LEADING_PREPOSITION = re.compile(r"[对向把给从在]")
@@ -49,19 +50,23 @@ class Lexicon:
         corpus's vocabulary has for its other words (rag.bilingual). Retrieval searches with both."""
         return list(dict.fromkeys(chinese_terms(question) + english_terms(question, self.senses)))
 
-    def topic_terms(self, question: str) -> list[str]:
-        """The Chinese words an English question's topic is judged by: the glossary's, or, for a
-        question it cannot read at all (subsistence allowance, ICU beds), the dictionary's. A
-        dictionary sense of a word beside a glossed one (the "hidden" of "hidden hazards" → 隐性)
-        would count against the clause that answers."""
-        return chinese_terms(question) or english_terms(question, self.senses)
-
     def idf(self, token: str) -> float:
         return math.log((self.size + 1) / (self.frequency.get(token, 0) + 0.5))
 
     def content_tokens(self, question: str) -> list[str]:
-        """The words of a question that say what it is about (not where, not what kind of answer)."""
-        simplified = self.gazetteer.without_places(" ".join([to_simplified(question), *self.topic_terms(question)]), " ")
+        """The words of a question that say what it is about (not where, not what kind of answer).
+
+        An English question's topic is judged by the glossary's terms, or, where they say nothing
+        of the topic (牵头, 局 for "which bureau leads"; none for "subsistence allowance"), by the
+        dictionary's too: a dictionary sense of a word beside a glossed one (the "hidden" of
+        "hidden hazards" → 隐性) would count against the clause that answers."""
+        words = self._topic_words(question, chinese_terms(question))
+        if not any(CJK.search(t) for t in words) and re.search(r"[A-Za-z]{3}", question):
+            words = self._topic_words(question, self.chinese_terms(question))
+        return words
+
+    def _topic_words(self, question: str, terms: list[str]) -> list[str]:
+        simplified = self.gazetteer.without_places(" ".join([to_simplified(question), *terms]), " ")
         # jieba joins a preposition to a rare word ("对化债"); the word the corpus uses is the topic.
         words = [t[1:] if LEADING_PREPOSITION.match(t) and len(t) >= 3 and t not in self.frequency
                  and t[1:] in self.frequency else t for t in tokenize(simplified)]

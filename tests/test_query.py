@@ -270,3 +270,10 @@ def test_what_a_question_asks_after_the_figure_it_gives(parse):
     assert after_given("戴帽率要达到多少？") == ""  # no figure given
     assert after_given("新增就业6100人由哪个局牵头？") == ""  # nothing asked after it
     assert "安全带" in "".join(parse("戴帽率90%以上，那汽车驾乘人员安全带佩戴率要求多少？").attribute_tokens)
+
+
+def test_an_english_topic_the_glossary_says_nothing_of_is_read_with_the_corpus_dictionary(parse):
+    """"which bureau leads" glosses to 局 and 牵头, which say nothing of the topic; 岗位 does."""
+    assert "岗位" in parse("How many new jobs does Pingjiang plan, and which bureau leads?").chinese_tokens
+    assert "隐性" not in parse("Which office leads clearing hidden hazards?").chinese_tokens  # 隐患 is glossed
+    assert "召集人" in parse("Who convenes the task force?").chinese_tokens
