@@ -277,3 +277,10 @@ def test_an_english_topic_the_glossary_says_nothing_of_is_read_with_the_corpus_d
     assert "岗位" in parse("How many new jobs does Pingjiang plan, and which bureau leads?").chinese_tokens
     assert "隐性" not in parse("Which office leads clearing hidden hazards?").chinese_tokens  # 隐患 is glossed
     assert "召集人" in parse("Who convenes the task force?").chinese_tokens
+
+
+def test_a_kind_of_body_no_plan_has_is_refused(route):
+    """No plan has a 指挥部; 领导小组 it has (县非公经济领导小组)."""
+    chosen, outcome, _ = route("平江县安全守底行动指挥部的总指挥由谁担任？")
+    assert chosen.name == "out_of_scope" and "指挥部" in outcome.reason
+    assert route("平江县非公经济领导小组由哪个部门牵头？")[0].name != "out_of_scope"

@@ -73,7 +73,7 @@ def unknown_places(query: Query, store: Store) -> list[str]:
 
 
 # The endings of an organisation's name (县应急管理局, 金融事务中心, 监察二科, 人民银行沅江支行).
-OFFICE_END = re.compile(r"委员会|办公室|分局|支行|公司|集团|协会|大队|支队|中队|中心|局|委|办|科|处|厅|署")
+OFFICE_END = re.compile(r"委员会|办公室|指挥部|领导小组|工作组|分局|支行|公司|集团|协会|大队|支队|中队|中心|局|委|办|科|处|厅|署")
 # The endings that make a short word an office's name: 处 and 科 are also counters (整改几处).
 SHORT_OFFICE_END = re.compile(r"(?:局|办|委|中心|大队|支队|中队)$")
 NOT_IN_NAME = re.compile(r"[的在里由是和及、，,。？?把让对给被从向将那这个谁哪要请问]")
@@ -114,6 +114,9 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
             start -= 1
         name = text[start:end.end()]
         if name in store.corpus_text:
+            continue
+        if end.group() not in store.corpus_text:  # 安全守底行动指挥部: a kind of body no plan has
+            unknown.append(name)
             continue
         if len(name) < 5:
             # A short name is an abbreviation when a unit's name has its characters in order
