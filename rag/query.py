@@ -70,7 +70,7 @@ YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 ISSUE = re.compile(r"第\s*\d+\s*期")
 LATIN_TERM = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,5}\d+(?:\.\d+)?(?![\d.])")  # PM2.5, PM10, COD5
 # "多少", "第几届", "how many": a question that wants a figure, which a clause must state.
-QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次年名人家倍成批支座所户]|(?<!哪)幾[個項條位屆次年名人家倍成批支座所戶]|"
+QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次年名人家倍成批支座所户天]|(?<!哪)幾[個項條位屆次年名人家倍成批支座所戶天]|"
                             r"百分之几|第几|第幾|how many|how much|what percentage", re.IGNORECASE)
 # "城区几家液化气公司要搞四站合一，是哪个局挑头": beside another question word, 几 means "several".
 OTHER_QUESTION_WORD = re.compile(r"谁|誰|哪|什么|什麼|\bwho\b|\bwhich\b|\bwhat\b", re.IGNORECASE)
@@ -320,6 +320,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     # "新添多少张床位，给多少户改造": two figures in two units; the unit is asked only of a lone figure.
     lone = len(asking) == 1 and len(QUANTITY_ASKED.findall(asking[0])) <= 1
     figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if lone else (None, set())
+    if lone and figure_unit is None and measure:  # "一共培训了多少人": the one figure asked counts people
+        figure_unit = COUNTED_IN.get(measure["unit"], measure["unit"])
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
     return Query(
         text=text, simplified=simplified, language=language_of(text),

@@ -284,3 +284,10 @@ def test_a_kind_of_body_no_plan_has_is_refused(route):
     chosen, outcome, _ = route("平江县安全守底行动指挥部的总指挥由谁担任？")
     assert chosen.name == "out_of_scope" and "指挥部" in outcome.reason
     assert route("平江县非公经济领导小组由哪个部门牵头？")[0].name != "out_of_scope"
+
+
+def test_the_one_figure_asked_is_counted_in_its_measure(parse):
+    assert parse("祁阳市一共培训了多少人？").figure_unit == "[人名]"  # not 151家, which the row gives
+    assert parse("养老机构要新添多少张床位，给多少户老人做改造？").figure_unit is None  # two figures, two units
+    days = parse("重污染天气要比上年减少几天？")
+    assert days.asks_figure and days.figure_unit == "个?天"
