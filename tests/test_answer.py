@@ -480,3 +480,10 @@ def test_an_organisation_of_the_kind_asked_answers(assistant):
 def test_a_count_or_figure_the_question_gives_is_not_its_answer(assistant, question):
     answer = assistant.ask(question)
     assert answer.refused, answer.answer[:200]
+
+
+def test_the_clause_whose_sentence_states_the_figure_is_quoted_first(assistant):
+    """The answer quotes the sentence the stating score accepted (附件6 二、(二)14's 0.9%), though
+    another clause ranks above it."""
+    answer = assistant.ask("What upper limit does Pingjiang's turnaround plan put on the forest fire damage rate?")
+    assert not answer.refused and "0.9%" in answer.answer.split("[1]")[1]

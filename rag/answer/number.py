@@ -11,8 +11,11 @@ from collections.abc import Callable
 from rag.answer.base import Asked, Composed
 from rag.answer.general import compose_general
 from rag.answer.quote import citation, quote, states_asked
+from rag.answer.refuse import about_places, figure_candidates, standing
+from rag.answer.stating import probabilities
 from rag.answer.types import Citation
 from rag.clean import to_simplified
+from rag.retrieve import Hit
 
 
 def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Composed:
@@ -20,7 +23,7 @@ def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Co
     about the question too. No clause states it: the best clauses quoted by topic."""
     tokens = list(asked.query.tokens)
     lines, citations = [], []
-    for hit in asked.hits[:3]:
+    for hit in by_stating(asked):
         said = quote(hit.clause["text"], tokens, asked.lexicon.idf, need=states)
         relevance = asked.coverage(tokens, to_simplified(said))
         if not states(said) or (citations and relevance < 0.5):
@@ -33,6 +36,20 @@ def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Co
     if not citations:
         return compose_general(asked, kind=kind)
     return Composed("\n\n".join(lines), citations, kind)
+
+
+def by_stating(asked: Asked) -> list[Hit]:
+    """The top three clauses, the one whose sentence most probably states the answer first (the
+    sentence the answerability judgement accepted: rag.answer.stating), the rest in rank order."""
+    hits = asked.hits[:3]
+    where = standing(hits)
+    found = figure_candidates(asked, where, about_places(asked.query, hits, where)) if hits else None
+    if not found:
+        return hits
+    best: dict[int, float] = {}
+    for candidate, p in zip(found, probabilities(found)):
+        best[candidate.hit] = max(best.get(candidate.hit, 0.0), p)
+    return sorted(hits, key=lambda h: (-best.get(hits.index(h), -1.0), hits.index(h)))
 
 
 def source_line(c: Citation, first: bool, english: bool) -> str:
