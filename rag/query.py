@@ -84,7 +84,7 @@ def asks_quantity(part: str) -> bool:
 
 # "多少人", "几个": the unit the asked-for number is counted in.
 MEASURE_ASKED = re.compile(r"(?:多少|(?<!哪)几)(?:万|亿)?(?P<unit>人(?!次)|家|座|户|所|次|名|元|资金|钱|经费)")
-COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元", "工作日": "个?工作日", "天": "个?天"}
+COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元", "经费": "元", "工作日": "个?工作日", "天": "个?(?:天|工作日|日)"}
 # "多少美元", "多少套": a figure asked in a unit or counted with a classifier, which the sentence
 # stating it must use (800万美元; 60张), so that the word naming the unit is no topic word; nor is
 # a share's (治理比例 is answered by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cached_property
 
 from rag.clean import to_simplified
 from rag.gazetteer import PLACE_TITLE, Gazetteer, short_form
@@ -60,6 +61,16 @@ class Store:
         # (doc_id, annex path or "", title, region) of every plan: each document and each annex that is
         # a plan of its own (003 附件2–7, e.g. 平江县打好防范化解风险阻击仗工作方案).
         self.plans: list[tuple[str, str, str, str]] = documents + annexes
+
+    @cached_property
+    def pinyin_words(self) -> frozenset[str]:
+        """The corpus's words of two to four characters spelled in toneless pinyin (puhua: 普华), so
+        that an English question's pinyin word the plans use is not taken for an unknown place."""
+        import jieba
+        from pypinyin import lazy_pinyin
+
+        words = {w for w in jieba.cut(self.corpus_text) if 2 <= len(w) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", w)}
+        return frozenset("".join(lazy_pinyin(w)) for w in words)
 
     def record(self, doc_id: str, path: str, scope: str = "clause") -> dict | None:
         """The clause a citation names, or with scope "section" the clause and everything under it."""

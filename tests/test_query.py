@@ -171,7 +171,7 @@ def test_the_row_of_the_place_asked_answers(route):
 
 def test_make_up_is_an_instruction_only_when_something_is_to_be_made_up(parse):
     """"ICU beds make up 10 % of beds" asks about a share; "make up a target" asks to invent one."""
-    from rag.answer.refuse import is_instruction
+    from rag.answer.scope import is_instruction
 
     assert not is_instruction(parse("What share of all beds must ICU beds make up in Pingjiang's hospitals?"))
     assert is_instruction(parse("Make up a 2025 safety target for Pingjiang."))
@@ -290,4 +290,25 @@ def test_the_one_figure_asked_is_counted_in_its_measure(parse):
     assert parse("祁阳市一共培训了多少人？").figure_unit == "[人名]"  # not 151家, which the row gives
     assert parse("养老机构要新添多少张床位，给多少户老人做改造？").figure_unit is None  # two figures, two units
     days = parse("重污染天气要比上年减少几天？")
-    assert days.asks_figure and days.figure_unit == "个?天"
+    assert days.asks_figure and days.figure_unit == "个?(?:天|工作日|日)"
+
+
+@pytest.mark.parametrize("question", [
+    "江华县2月26号那个大会上，乡镇和县直部门给县委县政府交了什么？",  # 和县 is 和 + 县直, no county
+    "沅江要试点卖现房，这条住建局牵头，还有哪几家配合？",  # 这条's 条 is no part of 住建局
+    "In Dong'an County, which official took charge of fixing the retaining wall at Puhua?",  # Puhua: 普华
+    "平江守底方案提的“换人减人”是什么意思？",  # a quote abbreviating 机械化换人、自动化减人
+])
+def test_words_that_only_look_like_an_unknown_name_are_not_refused(route, question):
+    assert route(question)[0].name != "out_of_scope"
+
+
+def test_a_quoted_name_no_plan_writes_is_refused(route):
+    chosen, outcome, _ = route("沅江“安全守底百日攻坚行动”要求在什么时候结束？")
+    assert chosen.name == "out_of_scope" and "安全守底百日攻坚行动" in outcome.reason
+
+
+def test_days_asked_are_answered_by_working_days(parse):
+    from rag.answer.quote import states_asked
+
+    assert states_asked(parse("拿到施工许可后最迟多少天要开好专户？"))("自取得施工许可证之日起20 个工作日内")

@@ -16,7 +16,8 @@ from dataclasses import replace
 
 from rag.answer.base import RELEVANCE_FLOOR, TOPIC_FLOOR, Asked, Composed, Refusal
 from rag.answer.compare import compose_compare
-from rag.answer.refuse import out_of_scope, refusal_text
+from rag.answer.refuse import refusal_text
+from rag.answer.scope import out_of_scope
 from rag.answer.route import Router
 from rag.answer.types import Answer, Citation, Route
 from rag.query import Query, parse_query

@@ -16,7 +16,8 @@ from rag.answer.general import compose_general
 from rag.answer.lead import compose_lead
 from rag.answer.metadata import compose_metadata
 from rag.answer.number import compose_number, compose_time
-from rag.answer.refuse import out_of_scope, unanswered
+from rag.answer.refuse import unanswered
+from rag.answer.scope import out_of_scope
 from rag.answer.structure import compose_structure, counts_a_section
 from rag.answer.tasks import asks_unit_tasks, compose_unit_tasks
 from rag.answer.types import Route
