@@ -42,6 +42,7 @@ MIN_DENSE_CANDIDATES = 200
 # A plan is a noun here: "does Pingjiang plan to renovate" names none.
 PLAN_PHRASE = re.compile(r"(?:[\w'’-]+\s+){0,6}?(?:plan|newsletter|bulletin|table)\b(?!\s+to\b)"
                          r"(?:\s+(?:for|on|to)\s+(?:the\s+)?['‘\w-]+(?:\s+[\w'’-]+){0,5})?", re.IGNORECASE)
+ROLE_HOLDER = re.compile(r"召集人|组长|组長|主任|秘书长|秘書長|指挥长|總指揮|总指挥")
 WHO_LEADS = re.compile(r"牵头|负责|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|配合|责任单位|lead|responsib|in charge|"
                        r"which (?:department|unit|agency|bureau)|who", re.IGNORECASE)
 
@@ -328,7 +329,8 @@ class Retriever:
         for ranking in (dense, lexical):
             for rank, i in enumerate(ranking):
                 scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-        leads = bool(WHO_LEADS.search(simplified))
+        # "谁牵头": clauses that name units rank up; "谁是副召集人": a role's holder is asked, not units.
+        leads = bool(WHO_LEADS.search(simplified)) and not ROLE_HOLDER.search(expanded)
         tokens = self.lexicon.content_tokens(question)
         for i in sorted(scores, key=lambda i: -scores[i])[:CANDIDATES // 3]:
             # How much of what the question asks about the clause actually contains.

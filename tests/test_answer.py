@@ -487,3 +487,10 @@ def test_the_clause_whose_sentence_states_the_figure_is_quoted_first(assistant):
     another clause ranks above it."""
     answer = assistant.ask("What upper limit does Pingjiang's turnaround plan put on the forest fire damage rate?")
     assert not answer.refused and "0.9%" in answer.answer.split("[1]")[1]
+
+
+def test_who_holds_a_role_finds_the_clause_that_names_it_not_one_that_names_units(assistant):
+    """"Who…deputy conveners": the 推进机制 clause names them; clauses naming lead units do not rank
+    up for a role's holder as they do for "who leads"."""
+    answer = assistant.ask("Which officials are deputy conveners of Yuanjiang's bottom-line task force?")
+    assert not answer.refused and "擔任副召集人" in answer.answer
