@@ -21,7 +21,7 @@ MAX_WORDS = 2
 MAX_PHRASE = 4  # words in an English sense that a question may match
 ENTRY = re.compile(r"^\S+ (?P<simplified>\S+) \[[^\]]*\] /(?P<senses>.*)/$")
 # Senses that are no translation: cross-references, surnames, classifiers, abbreviations of other entries.
-NOT_A_SENSE = re.compile(r"variant of|see |surname|^cl:|abbr\. for|old variant|used in|\|")
+NOT_A_SENSE = re.compile(r"variant of|see |surname|^cl:|abbr\. for|old variant|used in|\||:")  # "…: earth, water, fire" lists
 # English words that say how a question is put, not what it is about.
 FUNCTION_WORDS = set("""a an the of in on at to for from by with about under over into per and or but not no
     what which who whom whose when where why how many much is are was were be been being do does did has have had
