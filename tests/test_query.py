@@ -312,3 +312,10 @@ def test_days_asked_are_answered_by_working_days(parse):
     from rag.answer.quote import states_asked
 
     assert states_asked(parse("拿到施工许可后最迟多少天要开好专户？"))("自取得施工许可证之日起20 个工作日内")
+
+
+def test_a_colloquial_word_that_spells_the_corpus_word_counts_as_it(corpus, parse):
+    """又黑又臭, 发黑发臭: the characters of the plans' 黑臭, in order, in words no clause uses."""
+    _, lexicon, _ = corpus
+    assert lexicon.spelled_within("发黑发臭") == "黑臭" and lexicon.spelled_within("挑头") is None
+    assert "黑臭" in parse("县城里那些又黑又臭的水体治理比例定的是多少？").tokens
