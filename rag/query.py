@@ -175,7 +175,8 @@ def reported_places(simplified: str, text: str, unit_names: Sequence[str], gazet
     regions = {short_form(region) for region in gazetteer.regions}
     # The rows' own titles too: 金洞管理区, or 江华县 for 江华瑶族自治县, are no division's name as written.
     rows = re.findall(gazetteer.reported_pattern, simplified) if gazetteer.reported else []
-    named = [n for n in places_named(simplified) + rows + gazetteer.places_in_english(text) if short_form(n) not in regions]
+    named = [n for n in places_named(simplified) + gazetteer.places_in_english(text) if short_form(n) not in regions]
+    named += [n for n in rows if n in gazetteer.reported]  # a row's whole title: 永州经开区, not 永州
     return tuple(dict.fromkeys(place for name in named if (place := gazetteer.reported_place(name))))
 
 

@@ -91,8 +91,11 @@ def standing(hits: list[Hit]) -> list[str]:
 
 
 def about_places(query: Query, hits: list[Hit], where: list[str]) -> list[bool]:
-    """For each top clause, whether it is about every reported place the question names (双牌县)."""
-    return [all(short_form(p) in f"{w} {h.clause['text_simplified']}" for p in query.places) for w, h in zip(where, hits)]
+    """For each top clause, whether it is about every reported place the question names (双牌县, by
+    its short form 双牌; 永州经开区 by its whole name, whose short form is its region's)."""
+    regions = {short_form(r) for r in query.regions}
+    marks = [p if short_form(p) in regions else short_form(p) for p in query.places]
+    return [all(m in f"{w} {h.clause['text_simplified']}" for m in marks) for w, h in zip(where, hits)]
 
 
 def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> list[Candidate] | None:
