@@ -494,3 +494,12 @@ def test_who_holds_a_role_finds_the_clause_that_names_it_not_one_that_names_unit
     up for a role's holder as they do for "who leads"."""
     answer = assistant.ask("Which officials are deputy conveners of Yuanjiang's bottom-line task force?")
     assert not answer.refused and "擔任副召集人" in answer.answer
+
+
+def test_who_leads_a_task_the_clause_assigns_to_no_unit(assistant):
+    """建强救援力量 names no unit and never says 牵头: refused, naming the clause; a clause naming only
+    负责 units answers with them and says that no lead is named."""
+    refused = assistant.ask("翻身仗方案中“建强救援力量”这项任务由哪个部门牵头？")
+    assert refused.refused and "建强救援力量" in refused.answer and "没有写明牵头单位" in refused.answer
+    answered = assistant.ask("沅江方案里“做好信访维稳和执纪执法”这项任务由哪个单位牵头？")
+    assert not answered.refused and "未写明牵头单位；负责单位：市委网信办" in answered.answer

@@ -46,7 +46,8 @@ def compose_lead(asked: Asked) -> Composed:
             lines.append(f"{'According to' if n == 1 else 'Also, per'} {c.label()}: "
                          f"{c.units_english() or 'no lead or responsible unit is named'}. [{n}]\n\n> {said}")
         else:
-            lines.append(f"{'根据' if n == 1 else '另据'}{c.label()}：{scope}{c.units_sentence() or '未写明牵头或负责单位'}。"
+            unnamed = "未写明牵头单位；" if asked.query.unit_role == "牵头" and not c.lead_units and c.units_sentence() else ""
+            lines.append(f"{'根据' if n == 1 else '另据'}{c.label()}：{scope}{unnamed}{c.units_sentence() or '未写明牵头或负责单位'}。"
                          f"{count}[{n}]\n\n> {said}")
         citations.append(c)
     return Composed("\n\n".join(lines), citations, "lead")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.base import Asked
 from rag.answer.quote import sentences_where
+from rag.clean import to_simplified
 from rag.query import Query
 from rag.retrieve import Hit
+from rag.units import find_responsibilities
 
 
 def who_unnamed(query: Query, hits: list[Hit], corpus_text: str) -> str | None:
@@ -34,6 +37,25 @@ def who_unnamed(query: Query, hits: list[Hit], corpus_text: str) -> str | None:
     if query.kind_asked and query.kind_asked not in hits[0].clause["text_simplified"]:
         return f"检索到的条款没有写明所问的{query.kind_asked}是哪一家。"
     return None
+
+
+def lead_unnamed(asked: Asked) -> str | None:
+    """"由哪个单位牵头" of a clause that names no unit at all (建强救援力量): the clause is the one the
+    lead answer would quote (rag.answer.lead)."""
+    query, hits = asked.query, asked.hits
+    if query.asked != "lead" or query.unit_role != "牵头" or not hits:
+        return None
+    tokens = list(query.tokens)
+    with_units = [h for h in hits if h.clause["lead_units"] or h.clause["cooperating_units"] or h.clause["responsible_units"]]
+    top = asked.clause_coverage(tokens, hits[0].clause)
+    chosen = with_units[0] if with_units and asked.clause_coverage(tokens, with_units[0].clause) >= top - 0.2 else hits[0]
+    clause = chosen.clause
+    # A clause naming only 负责 units is answered with them (the lead answer says so); one that
+    # names no unit and never says 牵头 cannot say who leads.
+    if (clause["lead_units"] or clause["cooperating_units"] or clause["responsible_units"] or find_responsibilities(clause["text"])
+            or "牵头" in clause["text_simplified"]):  # 常务副县长总牵头: a post leads
+        return None
+    return f"《{clause['doc_title']}》{clause['path']}「{to_simplified(clause['title'])}」没有写明牵头单位，也没有写明负责单位。"
 
 
 def names_person(text: str) -> bool:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from rag.answer.base import Asked
-from rag.answer.person import who_unnamed
+from rag.answer.person import lead_unnamed, who_unnamed
 from rag.answer.scope import is_instruction
 from rag.answer.quote import sentences_where, spans, states_asked, states_measure, without_figures
 from rag.answer.stating import Candidate, candidates, states_answer
@@ -71,7 +71,7 @@ def unanswered(asked: Asked) -> str | None:
     if (found is None and not rankings_agree(hits[0])
             and max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < asked.topic_floor):
         return "检索到的条款都不包含问题所问的内容。"
-    return who_unnamed(query, hits, asked.store.corpus_text)
+    return who_unnamed(query, hits, asked.store.corpus_text) or lead_unnamed(asked)
 
 
 def rankings_agree(hit: Hit) -> bool:
