@@ -319,3 +319,15 @@ def test_a_colloquial_word_that_spells_the_corpus_word_counts_as_it(corpus, pars
     _, lexicon, _ = corpus
     assert lexicon.spelled_within("发黑发臭") == "黑臭" and lexicon.spelled_within("挑头") is None
     assert "黑臭" in parse("县城里那些又黑又臭的水体治理比例定的是多少？").tokens
+
+
+def test_a_town_named_after_its_county_that_no_plan_names_is_refused(route):
+    chosen, outcome, _ = route("沅江市琼湖街道在安全守底行动里具体承担哪些任务？")
+    assert chosen.name == "out_of_scope" and "琼湖街道" in outcome.reason
+    assert route("平江县浯口镇西江中学改扩建由哪个局牵头？")[0].name != "out_of_scope"  # 浯口镇 is named
+
+
+def test_machinery_is_no_phone_and_words_before_a_known_office_are_no_new_office(route):
+    assert route("What minimum share of non-road mobile machinery must Yuanjiang spot-check for exhaust?")[0].name != "out_of_scope"
+    assert route("平江新盖县疾控中心那栋实验楼一共投多少钱？")[0].name != "out_of_scope"  # 县疾控中心 with words before it
+    assert route("平江县数据安全与元宇宙管理局负责什么？")[0].name == "out_of_scope"

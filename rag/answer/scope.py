@@ -20,7 +20,8 @@ INJECTION = re.compile(
     re.IGNORECASE)
 ACTUAL_RESULT = re.compile(r"实际|實際|actual|发生了|發生了|达到了多少|達到了多少|完成了多少|完成了几|happened|occurred|目前.*价",
                            re.IGNORECASE)
-PERSONAL = re.compile(r"手机|手機|(?<!电视)电话|(?<!電視)電話|号码|號碼|住址|邮箱|phone|mobile|e-?mail|address", re.IGNORECASE)
+PERSONAL = re.compile(r"手机|手機|(?<!电视)电话|(?<!電視)電話|号码|號碼|住址|邮箱|phone|mobile (?:phone|number)|e-?mail|address",
+                      re.IGNORECASE)  # "non-road mobile machinery" is no phone
 PLAN_CONTENT = re.compile(r"目标|任务|措施|要求|规定|内容|牵头|负责|指标")
 PLAN_STATUS = re.compile(r"进展|进度|制定|印发|审定|签发|提交|到哪|状态|情况|专班")
 PLAN_CONTENT_EN = re.compile(r"target|task|goal|measure|requirement|content|lead|responsib|indicator", re.IGNORECASE)
@@ -39,6 +40,7 @@ PERSON_NAME = re.compile(r"\b(?:Chen|Li|Wang|Zhang|Liu|Yang|Huang|Zhao|Wu|Zhou|X
 
 
 FUNCTION_CHARACTERS = "和与及或在是的对向从把被给跟同"
+TOWN = re.compile(r"(?<=[县市区])(?![各每全])(?:(?![的之和与及在是镇乡村县区])[\u4e00-\u9fff]){2,3}?(?:镇|乡|街道)(?![\u4e00-\u9fff]?[村镇乡])")
 
 
 def is_instruction(query: Query) -> bool:
@@ -51,6 +53,8 @@ def unknown_places(query: Query, store: Store) -> list[str]:
     # "乡镇和县直部门": a two-character name led by a conjunction or preposition (和县) is jieba's split.
     unknown = [p for p in places_named(query.simplified) if p not in store.corpus_text
                and not (len(p) == 2 and p[0] in FUNCTION_CHARACTERS)]
+    # "沅江市琼湖街道", "东安县白牙市镇": a town or street named after its county, which no plan names.
+    unknown += [t for t in TOWN.findall(query.simplified) if t not in store.corpus_text]
     names = {w for m in PERSON_NAME.finditer(query.text) for w in m.group(0).split()}  # Chen Xiong is 陈雄
     # A pinyin-shaped word is a place where English puts places ("Changsha's plan", "in Changsha",
     # "Shenzhen City"), not any capitalised word ("Management Area", "Tianyue Investment Group").
@@ -117,6 +121,8 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         if end.group() not in store.corpus_text:  # 安全守底行动指挥部: a kind of body no plan has
             unknown.append(name)
             continue
+        if next((n for n in range(len(name), 3, -1) if name[-n:] in store.corpus_text), 0):
+            continue  # "平江新盖县疾控中心": words before an office the plans name (县疾控中心)
         if len(name) < 5:
             # A short name is an abbreviation when a unit's name has its characters in order
             # (应急局: 应急管理局, 市监局: 市场监督管理局); 文物局 abbreviates none.
