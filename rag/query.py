@@ -117,7 +117,7 @@ def asked_unit(part: str) -> tuple[str | None, set[str]]:
 
 
 # "什么时候完成", "哪一年要达到", "分几个阶段", "by when": the asked attribute is a time.
-TIME_ASKED = re.compile(r"什么时候|什麼時候|何时|何時|哪一?天|哪一?日|什么日子|什麼日子|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
+TIME_ASKED = re.compile(r"什么时候|什麼時候|什么时间|什麼時間|哪个月|哪個月|几月份|幾月份|何时|何時|哪一?天|哪一?日|什么日子|什麼日子|哪一年|哪年|几年|幾年|多少年|哪几年|哪幾年|截至|截止|期限|时限|時限|时间表|時間表|"
                         r"完成时间|完成時間|多长时间|多長時間|多久|几个阶段|幾個階段|哪几个阶段|哪些阶段|分几步|"
                         r"by when|deadline|what year|which year|what date|which day|\bwhen\b|how long|timeline|time ?frame|which phases?|how many (?:phases|stages)",
                         re.IGNORECASE)
@@ -137,6 +137,8 @@ KIND_ASKED = re.compile(r"哪(?:一|几)?[家个些所](?:[\u4e00-\u9fff]{0,6}?)
                         r"\bwhich (?:\w+ )?(?P<english>company|firm|contractor|enterprise|bank|hospital|school)\b", re.IGNORECASE)
 KIND_IN_CHINESE = {"company": "公司", "firm": "公司", "contractor": "施工", "enterprise": "企业", "bank": "银行",
                    "hospital": "医院", "school": "学校", "施工单位": "施工", "施工方": "施工", "承建单位": "施工"}
+# "哪个月底前完成", "几月份": a month is asked, which a year or 年底 does not give.
+MONTH_ASKED = re.compile(r"哪一?个月|哪一?個月|几月份|幾月份|which month|what month", re.IGNORECASE)
 # "哪天召开", "几月几日": a day is asked, which a month or a year alone does not give.
 DATE_ASKED = re.compile(r"哪一?天|哪一?日|几月几[日号]|幾月幾[日號]|什么日子|哪个日子|on what date|what date|which day|what day", re.IGNORECASE)
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
@@ -277,6 +279,7 @@ class Query:
     asks_person: bool
     asks_name: bool  # a person's name itself (叫什么名字), not a post
     asks_date: bool  # a day (哪天), not a year or a deadline
+    asks_month: bool  # a month (哪个月底前), not a year or 年底
     kind_asked: str  # the kind of organisation asked for (哪家公司 → 公司, which contractor → 施工), or ""
     titles: tuple[str, ...]  # official titles named (县长, 主任), simplified
     role: str  # the words before "叫什么/是谁" that end in a role (…专班召集人), simplified
@@ -354,7 +357,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         asks_year=bool(YEAR_ASKED.search(text)), issues=tuple(ISSUE.findall(simplified)),
         latin_terms=tuple(LATIN_TERM.findall(text)),
         asks_person=bool(PERSON_QUESTION.search(text)), asks_name=bool(NAME_QUESTION.search(text)),
-        asks_date=bool(DATE_ASKED.search(text)),
+        asks_date=bool(DATE_ASKED.search(text)), asks_month=bool(MONTH_ASKED.search(text)),
         kind_asked=KIND_IN_CHINESE.get(kind := (found["kind"] or found["english"].lower()), kind)
         if (found := KIND_ASKED.search(simplified)) else "",
         titles=tuple(dict.fromkeys(to_simplified(m) for m in OFFICIAL_TITLE.findall(text))),

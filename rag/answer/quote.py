@@ -85,6 +85,11 @@ def has_day(text: str) -> bool:
     return bool(DAY.search(text))
 
 
+def has_month(text: str) -> bool:
+    """Whether `text` names a month (6月底, 十月): what 哪个月 asks for."""
+    return bool(re.search(r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*月", text))
+
+
 def has_year(text: str) -> bool:
     """Whether `text` names a year: what 哪一年 and 从哪年到哪年 ask for."""
     return bool(YEAR.search(text))
@@ -98,6 +103,8 @@ def states_asked(query: Query) -> Callable[[str], bool]:
         return has_year
     if query.asks_date:
         return has_day
+    if query.asks_month:
+        return has_month
     if query.asks_time:
         return has_time
     if query.figure_unit:

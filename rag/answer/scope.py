@@ -121,8 +121,6 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         if end.group() not in store.corpus_text:  # 安全守底行动指挥部: a kind of body no plan has
             unknown.append(name)
             continue
-        if next((n for n in range(len(name), 3, -1) if name[-n:] in store.corpus_text), 0):
-            continue  # "平江新盖县疾控中心": words before an office the plans name (县疾控中心)
         if len(name) < 5:
             # A short name is an abbreviation when a unit's name has its characters in order
             # (应急局: 应急管理局, 市监局: 市场监督管理局); 文物局 abbreviates none.
