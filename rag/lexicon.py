@@ -15,6 +15,7 @@ from rag.gazetteer import Gazetteer
 from rag.bilingual import dictionary, english_terms
 from rag.glossary import chinese_terms
 from rag.index import tokenize
+from rag.query import CJK
 
 # Words that say what kind of answer is wanted rather than what it is about.
 GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 内容 情况 具体 主要 什么 多少 如何 是否 牵头 负责 配合 部门 单位 "
@@ -22,7 +23,6 @@ GENERIC = set("方案 规定 目标 要求 工作 行动 实施 有关 相关 �
               "两份 两个 属于 担任 列为 除了 还有 时候 怎样 有没有 能否 可以 应该 需要 现在 今年 计划 分为 列了 大块 "
               "进展 进度 一步 程度 地步 阶段 状况 提法 两地 三地 各地 各由 分别由 角色 分工 一仗 口号 一样 或者 已经 还在 "
               "plan plans county city".split())
-CJK = re.compile(r"[\u4e00-\u9fff]")
 # Interrogatives and pointers (哪几个, 几大块, 这部分, 怎么样) say nothing about the topic.
 QUESTION_WORD = re.compile(r"^(?:哪|几|幾|这|這|那|怎|什么|什麼|多大|多少)")
 LEADING_PREPOSITION = re.compile(r"[对向把给从在]")
@@ -108,7 +108,7 @@ class Lexicon:
     def _words_by_first(self) -> dict[str, list[str]]:
         by_first: dict[str, list[str]] = {}
         for w in self.frequency:
-            if len(w) >= 2 and CJK.fullmatch(w[0]) and all(CJK.fullmatch(c) for c in w):
+            if len(w) >= 2 and all(CJK.fullmatch(c) for c in w):
                 by_first.setdefault(w[0], []).append(w)
         return by_first
 

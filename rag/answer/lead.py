@@ -22,17 +22,16 @@ def compose_lead(asked: Asked) -> Composed:
     """
     hits, tokens = asked.hits, list(asked.query.tokens)
     counted_role = asked.query.unit_count_role
-    with_units = [h for h in hits if h.clause["lead_units"] or h.clause["cooperating_units"] or h.clause["responsible_units"]]
-    if not with_units or asked.clause_coverage(tokens, with_units[0].clause) < asked.clause_coverage(tokens, hits[0].clause) - 0.2:
-        # The clause that answers names a person's post (常务副县长总牵头), not a unit.
+    best = unit_clause(asked)
+    if best is None:  # the clause that answers names a person's post (常务副县长总牵头), not a unit
         return compose_general(asked, kind="lead")
-    chosen = [with_units[0]]
-    if is_table_row(with_units[0].clause):
+    chosen = [best]
+    if is_table_row(best.clause):
         # A table question (李适时 召集 哪几仗) may be answered by several rows.
-        chosen += [h for h in with_units[1:] if is_table_row(h.clause)
+        chosen += [h for h in naming_units(hits)[1:] if is_table_row(h.clause)
                    and asked.coverage(tokens, h.clause["text_simplified"]) >= 0.99]
     else:
-        chosen += other_plans(asked, with_units[0], tokens)
+        chosen += other_plans(asked, best, tokens)
     lines, citations = [], []
     for n, hit in enumerate(chosen, 1):
         table_row = is_table_row(hit.clause)
@@ -51,6 +50,20 @@ def compose_lead(asked: Asked) -> Composed:
                          f"{count}[{n}]\n\n> {said}")
         citations.append(c)
     return Composed("\n\n".join(lines), citations, "lead")
+
+
+def naming_units(hits: list[Hit]) -> list[Hit]:
+    """The hits whose clauses name a lead, cooperating or responsible unit, in rank order."""
+    return [h for h in hits if h.clause["lead_units"] or h.clause["cooperating_units"] or h.clause["responsible_units"]]
+
+
+def unit_clause(asked: Asked) -> Hit | None:
+    """The clause whose units answer a lead question: the best one naming units, unless it covers
+    the question much less than the top hit (whose answer is then a post: 常务副县长总牵头)."""
+    named, tokens = naming_units(asked.hits), list(asked.query.tokens)
+    if named and asked.clause_coverage(tokens, named[0].clause) >= asked.clause_coverage(tokens, asked.hits[0].clause) - 0.2:
+        return named[0]
+    return None
 
 
 def unit_count(c: Citation, role: str) -> str:

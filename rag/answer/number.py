@@ -49,7 +49,8 @@ def by_stating(asked: Asked) -> list[Hit]:
     best: dict[int, float] = {}
     for candidate, p in zip(found, probabilities(found)):
         best[candidate.hit] = max(best.get(candidate.hit, 0.0), p)
-    return sorted(hits, key=lambda h: (-best.get(hits.index(h), -1.0), hits.index(h)))
+    order = sorted(range(len(hits)), key=lambda i: (-best.get(i, -1.0), i))
+    return [hits[i] for i in order]
 
 
 def source_line(c: Citation, first: bool, english: bool) -> str:

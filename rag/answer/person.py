@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.base import Asked
+from rag.answer.lead import unit_clause
 from rag.answer.quote import sentences_where
 from rag.clean import to_simplified
 from rag.query import Query
@@ -45,11 +46,7 @@ def lead_unnamed(asked: Asked) -> str | None:
     query, hits = asked.query, asked.hits
     if query.asked != "lead" or query.unit_role != "牵头" or not hits:
         return None
-    tokens = list(query.tokens)
-    with_units = [h for h in hits if h.clause["lead_units"] or h.clause["cooperating_units"] or h.clause["responsible_units"]]
-    top = asked.clause_coverage(tokens, hits[0].clause)
-    chosen = with_units[0] if with_units and asked.clause_coverage(tokens, with_units[0].clause) >= top - 0.2 else hits[0]
-    clause = chosen.clause
+    clause = (unit_clause(asked) or hits[0]).clause
     # A clause naming only 负责 units is answered with them (the lead answer says so); one that
     # names no unit and never says 牵头 cannot say who leads.
     if (clause["lead_units"] or clause["cooperating_units"] or clause["responsible_units"] or find_responsibilities(clause["text"])
