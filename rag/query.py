@@ -69,9 +69,6 @@ DOCUMENT_PARTS = re.compile(r"组成|組成|部分|几大块|幾大塊|哪几块
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 ISSUE = re.compile(r"第\s*\d+\s*期")
 LATIN_TERM = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,5}\d+(?:\.\d+)?(?![\d.])")  # PM2.5, PM10, COD5
-# "多少", "第几届", "how many": a question that wants a figure, which a clause must state.
-QUANTITY_ASKED = re.compile(r"多少|(?<!哪)几[个個项項条條位届屆次年名人家倍成批支座所户天]|(?<!哪)幾[個項條位屆次年名人家倍成批支座所戶天]|"
-                            r"百分之几|第几|第幾|how many|how much|what percentage", re.IGNORECASE)
 # "城区几家液化气公司要搞四站合一，是哪个局挑头": beside another question word, 几 means "several".
 OTHER_QUESTION_WORD = re.compile(r"谁|誰|哪|什么|什麼|\bwho\b|\bwhich\b|\bwhat\b", re.IGNORECASE)
 
@@ -88,9 +85,14 @@ COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元
 # "多少美元", "多少套": a figure asked in a unit or counted with a classifier, which the sentence
 # stating it must use (800万美元; 60张), so that the word naming the unit is no topic word; nor is
 # a share's (治理比例 is answered by 治理率达到80%, 死亡人数的比率 by 死亡率控制在0.5以内).
-# Classifiers: a plan may count the same things with the general 个 (整治多少处 → 41个).
-CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|名|批|期|间|栋|艘|架|只|棵|株"
+# Classifiers: a plan may count the same things with another classifier (整治多少处 → 41个,
+# 关闭几处 → 3座), so a classifier asks a count of things (COUNTED_THINGS).
+CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|起|名|批|期|间|栋|艘|架|只|棵|株"
 UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|工作日|天|{CLASSIFIERS})")
+# "多少", "第几届", "几张", "how many": a question that wants a figure, which a clause must state
+# (read in simplified script). 几 before a measure word or classifier asks a count.
+QUANTITY_ASKED = re.compile(rf"多少|(?<!哪)几(?:十|百|千|万|亿)?(?:{CLASSIFIERS}|[个位届年人倍成]|工作日|天)|"
+                            r"百分之几|第几|how many|how much|what percentage", re.IGNORECASE)
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金|工资|薪酬|薪资|租金|价格)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
@@ -110,7 +112,9 @@ def asked_unit(part: str) -> tuple[str | None, set[str]]:
     unit = UNIT_ASKED.search(part)
     if unit:
         name = unit["unit"]
-        return COUNTED_IN.get(name) or (f"[{name}个]" if name in CLASSIFIERS.split("|") else name), {name}
+        # The classifier asked first, for the refusal to name it (rag.answer.refuse.unit_name).
+        counted = "[" + name + COUNTED_THINGS[1:].replace(name, "")
+        return COUNTED_IN.get(name) or (counted if name in CLASSIFIERS.split("|") else name), {name}
     if COUNT_ASKED.search(part):
         return COUNTED_THINGS, set()
     return "元" if MONEY_ASKED.search(part) else None, set(RATIO_WORDS) if RATIO_ASKED.search(part) else set()
@@ -318,11 +322,11 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part; a sentence that
     # states it may cover that part rather than the whole question.
     parts = [part for part in re.split(r"[？?；;]", text) if part.strip()]
-    quantity = [asks_quantity(part) for part in parts]
+    quantity = [asks_quantity(to_simplified(part)) for part in parts]
     asking = [part for part, q in zip(parts, quantity) if q or TIME_ASKED.search(part)]
     measure = next((m for part, q in zip(parts, quantity) if q and (m := MEASURE_ASKED.search(to_simplified(part)))), None)
     # "新添多少张床位，给多少户改造": two figures in two units; the unit is asked only of a lone figure.
-    lone = len(asking) == 1 and len(QUANTITY_ASKED.findall(asking[0])) <= 1
+    lone = len(asking) == 1 and len(QUANTITY_ASKED.findall(to_simplified(asking[0]))) <= 1
     figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if lone else (None, set())
     if lone and figure_unit is None and measure:  # "一共培训了多少人": the one figure asked counts people
         figure_unit = COUNTED_IN.get(measure["unit"], measure["unit"])

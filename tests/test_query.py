@@ -13,7 +13,7 @@ from rag.answer.base import Composed, Refusal
 from rag.answer.route import Router
 from rag.index import document_frequency, tokenize
 from rag.lexicon import Lexicon
-from rag.query import intent, named_plan, parse_query
+from rag.query import COUNTED_THINGS, intent, named_plan, parse_query
 from rag.retrieve import Hit
 
 
@@ -184,7 +184,7 @@ def test_an_english_question_that_quotes_a_chinese_term_is_english(parse):
 
 def test_a_unit_is_asked_only_of_a_lone_figure(parse):
     """Two figures in two units: neither unit may exclude the sentence stating the other."""
-    assert parse("养老机构要新添多少张床位？").figure_unit == "[张个]"
+    assert sorted(parse("养老机构要新添多少张床位？").figure_unit) == sorted(COUNTED_THINGS)
     assert parse("养老机构要新添多少张床位，给多少户老人做改造？").figure_unit is None
 
 
@@ -286,6 +286,18 @@ def test_a_kind_of_body_no_plan_has_is_refused(route):
     assert route("平江县非公经济领导小组由哪个部门牵头？")[0].name != "out_of_scope"
 
 
+def test_a_count_asked_with_any_classifier_is_a_figure_in_any_classifier(parse, route):
+    """几张, 几起 ask counts as 几个 does, and a plan may count the same things with another
+    classifier (关掉几处 → 关闭…3座以上)."""
+    from rag.answer.quote import states_asked
+
+    beds = parse("平江养老院要加几张照护型床位？")
+    assert beds.asks_figure and states_asked(beds)("养老机构新增 60 张护理型床位")
+    assert states_asked(parse("翻身仗打算关掉几处非煤矿？"))("关闭不具备安全生产条件非煤矿山3座以上")
+    chosen, outcome, _ = route("平江去年开展“利剑护蕾·雷霆行动”，全县一共侦破了多少起案件？")
+    assert chosen.name == "unanswered" and "“起”" in outcome.reason  # 发案率同比下降50% counts no cases
+
+
 def test_the_one_figure_asked_is_counted_in_its_measure(parse):
     assert parse("祁阳市一共培训了多少人？").figure_unit == "[人名]"  # not 151家, which the row gives
     assert parse("养老机构要新添多少张床位，给多少户老人做改造？").figure_unit is None  # two figures, two units
@@ -325,6 +337,8 @@ def test_a_town_named_after_its_county_that_no_plan_names_is_refused(route):
     chosen, outcome, _ = route("沅江市琼湖街道在安全守底行动里具体承担哪些任务？")
     assert chosen.name == "out_of_scope" and "琼湖街道" in outcome.reason
     assert route("平江县浯口镇西江中学改扩建由哪个局牵头？")[0].name != "out_of_scope"  # 浯口镇 is named
+    chosen, outcome, _ = route("平江童市镇的乡镇标准寄宿制学校叫什么名字？")  # after the county's short form
+    assert chosen.name == "out_of_scope" and "“童市镇”" in outcome.reason
 
 
 def test_machinery_is_no_phone(route):

@@ -40,7 +40,14 @@ PERSON_NAME = re.compile(r"\b(?:Chen|Li|Wang|Zhang|Liu|Yang|Huang|Zhao|Wu|Zhou|X
 
 
 FUNCTION_CHARACTERS = "和与及或在是的对向从把被给跟同"
-TOWN = re.compile(r"(?<=[县市区])(?![各每全])(?:(?![的之和与及在是镇乡村县区])[\u4e00-\u9fff]){2,3}?(?:镇|乡|街道)(?![\u4e00-\u9fff]?[村镇乡])")
+TOWN = r"(?![各每全])(?:(?![的之和与及在是镇乡村县区])[\u4e00-\u9fff]){2,3}?(?:镇|乡|街道)(?!(?:(?!的)[\u4e00-\u9fff])?[村镇乡])"
+
+
+def towns_named(text: str, place_names: list[str]) -> list[str]:
+    """Towns and streets a question names after their county, in full or short ("沅江市琼湖街道",
+    "东安县白牙市镇", "平江童市镇")."""
+    names = "|".join(re.escape(n) for n in place_names)
+    return re.findall(rf"(?:(?:{names})[县市区]?|[县市区])({TOWN})" if names else rf"[县市区]({TOWN})", text)
 
 
 def is_instruction(query: Query) -> bool:
@@ -53,8 +60,8 @@ def unknown_places(query: Query, store: Store) -> list[str]:
     # "乡镇和县直部门": a two-character name led by a conjunction or preposition (和县) is jieba's split.
     unknown = [p for p in places_named(query.simplified) if p not in store.corpus_text
                and not (len(p) == 2 and p[0] in FUNCTION_CHARACTERS)]
-    # "沅江市琼湖街道", "东安县白牙市镇": a town or street named after its county, which no plan names.
-    unknown += [t for t in TOWN.findall(query.simplified) if t not in store.corpus_text]
+    # A town or street named after its county, which no plan names.
+    unknown += [t for t in towns_named(query.simplified, store.gazetteer.place_names) if t not in store.corpus_text]
     names = {w for m in PERSON_NAME.finditer(query.text) for w in m.group(0).split()}  # Chen Xiong is 陈雄
     # A pinyin-shaped word is a place where English puts places ("Changsha's plan", "in Changsha",
     # "Shenzhen City"), not any capitalised word ("Management Area", "Tianyue Investment Group").
