@@ -339,7 +339,7 @@ def test_a_figure_asked_in_a_unit_needs_a_sentence_in_that_unit(assistant):
     reward = assistant.ask("平江县安全守底行动中，对举报安全生产违法行为的单笔最高奖励金额是多少？")
     assert reward.refused and "以“元”计" in reward.answer
     assert "1000万元" in assistant.ask("东安县为普华小区挡土墙隐患整改安排的资金是多少？").answer
-    # A classifier must be the one asked or the general 个 (多少处 → 41个); 蓝天 states no 台.
+    # A count asked with a classifier is stated with one (多少处 → 41个); 蓝天 states no count of 台.
     assert "41个" in assistant.ask("平江县守底方案要求整治多少处服务千人以上的农村集中饮水水源地问题？").answer
     machines = assistant.ask("沅江对非道路移动机械尾气抽测，每季度至少要测多少台？")
     assert machines.refused and "以“台”计" in machines.answer
