@@ -204,6 +204,15 @@ def test_a_year_asked_is_named_where_the_figure_is_unless_it_is_the_plans_own(co
     assert isinstance(outcome, Composed) and "420" in outcome.body
 
 
+def test_an_office_named_from_its_level_is_judged_by_every_word(route):
+    """县数据安全与元宇宙管理局: 宇宙 is common Chinese but no plan's word; the words before a
+    name's level (平江新盖县疾控中心) and a count (城区几家液化气公司) are not the name's."""
+    chosen, outcome, _ = route("平江县数据安全与元宇宙管理局在守底方案里牵头哪项工作？")
+    assert chosen.name == "out_of_scope" and "元宇宙管理局" in outcome.reason
+    assert route("平江新盖县疾控中心那栋实验楼一共投多少钱？")[0].name != "out_of_scope"
+    assert route("平江城区几家液化气公司要搞“四站合一”，是哪个局挑头？")[0].name != "out_of_scope"
+
+
 def test_a_short_office_name_is_an_abbreviation_only_of_a_unit_the_plans_name(route):
     """市监局 abbreviates 市场监督管理局 (its characters, in order); 档案局 abbreviates no unit."""
     chosen, outcome, _ = route("平江县档案局在翻身仗方案里牵头哪项整治？")
