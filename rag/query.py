@@ -145,6 +145,10 @@ KIND_IN_CHINESE = {"company": "公司", "firm": "公司", "contractor": "施工"
 # "哪个月底前完成", "几月份": a month is asked, which a year or 年底 does not give.
 MONTH_ASKED = re.compile(r"哪一?个月|哪一?個月|几月份|幾月份|which month|what month", re.IGNORECASE)
 # "哪天召开", "几月几日": a day is asked, which a month or a year alone does not give.
+# "多久开一次", "检查频次", "how often": how often something recurs, which 每个季度 or 一月一考核
+# states and a deadline does not.
+FREQUENCY_ASKED = re.compile(r"(?:多久|多長時間|多长时间|多少天|几天|幾天|几个月|幾個月)[^，,。？?]{0,6}?[一1][次回]|频次|頻次|频率|頻率|"
+                             r"how often|how frequently", re.IGNORECASE)
 DATE_ASKED = re.compile(r"哪一?天|哪一?日|几月几[日号]|幾月幾[日號]|什么日子|哪个日子|on what date|what date|which day|what day", re.IGNORECASE)
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
                             re.IGNORECASE)
@@ -285,6 +289,7 @@ class Query:
     asks_name: bool  # a person's name itself (叫什么名字), not a post
     asks_date: bool  # a day (哪天), not a year or a deadline
     asks_month: bool  # a month (哪个月底前), not a year or 年底
+    asks_frequency: bool  # how often (多久开一次, 频次), not when
     kind_asked: str  # the kind of organisation asked for (哪家公司 → 公司, which contractor → 施工), or ""
     titles: tuple[str, ...]  # official titles named (县长, 主任), simplified
     role: str  # the words before "叫什么/是谁" that end in a role (…专班召集人), simplified
@@ -365,6 +370,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         latin_terms=tuple(LATIN_TERM.findall(text)),
         asks_person=bool(PERSON_QUESTION.search(text)), asks_name=bool(NAME_QUESTION.search(text)),
         asks_date=bool(DATE_ASKED.search(text)), asks_month=bool(MONTH_ASKED.search(text)),
+        asks_frequency=bool(FREQUENCY_ASKED.search(text)),
         kind_asked=KIND_IN_CHINESE.get(kind := (found["kind"] or found["english"].lower()), kind)
         if (found := KIND_ASKED.search(simplified)) else "",
         titles=tuple(dict.fromkeys(to_simplified(m) for m in OFFICIAL_TITLE.findall(text))),

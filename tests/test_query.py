@@ -307,6 +307,21 @@ def test_a_count_asked_with_any_classifier_is_a_figure_in_any_classifier(parse, 
     assert chosen.name == "unanswered" and "“起”" in outcome.reason  # 发案率同比下降50% counts no cases
 
 
+def test_how_often_is_answered_by_a_frequency_not_a_date(parse, route):
+    """多久开一次, 频次, how often: 每个季度召开一次 answers; a clause citing a document with a
+    date (湘环发〔2022〕85号) but no frequency does not."""
+    from rag.answer.quote import states_asked
+
+    often = parse("平江安全生产翻身仗工作专班多久开一次联席会议？")
+    assert often.asks_frequency and parse("How often does the task force meet?").asks_frequency
+    assert not parse("治本攻坚行动一共多久？").asks_frequency  # a duration, not a frequency
+    states = states_asked(often)
+    assert states("工作专班原则上每个季度召开一次联席会议") and states("实行“一月一考核、一月一排名”")
+    assert not states("到2023年年底前完成")
+    chosen, outcome, _ = route("湘环发〔2022〕85号文件对危险废物经营单位的检查频次是怎么规定的？")
+    assert chosen.name == "unanswered" and "频次" in outcome.reason
+
+
 def test_a_place_in_a_ranking_counts_no_people(parse):
     """前多少名, 最后几名, 第几名 ask a rank: 前13名 answers, though no people are counted."""
     for question in ("平江希望在省里各县经济实力考评中挤进前多少名？", "县领导要找排在最后几名的乡镇谈话？", "永州空气状况在全省第几名？"):

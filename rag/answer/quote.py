@@ -85,6 +85,15 @@ def has_day(text: str) -> bool:
     return bool(DAY.search(text))
 
 
+FREQUENCY = re.compile(r"每[个個一两兩半]?(?:年|季度|季|月|周|週|星期|旬|天|日)|[一二两兩三四五六\d]+个?(?:年|季度|月|周|天|日)[^，,。；;]{0,6}?[一1]次|"
+                       r"一[年季月周旬]一|[旬月季年][度]?(?:简报|簡報|通报|通報|总结|總結|调度|調度)")
+
+
+def has_frequency(text: str) -> bool:
+    """Whether `text` says how often (每个季度, 一月一考核, 旬简报): what 多久一次 asks for."""
+    return bool(FREQUENCY.search(text))
+
+
 def has_month(text: str) -> bool:
     """Whether `text` names a month (6月底, 十月): what 哪个月 asks for."""
     return bool(re.search(r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*月", text))
@@ -96,9 +105,11 @@ def has_year(text: str) -> bool:
 
 
 def states_asked(query: Query) -> Callable[[str], bool]:
-    """What a sentence must state to answer the question: a year (哪一年), a time (什么时候, 几个
-    阶段), a figure in the asked unit (多少套, 多少资金), a rank (第几届, 名次) or else any figure,
+    """What a sentence must state to answer the question: how often (多久一次), a year (哪一年), a
+    time (什么时候, 几个阶段), a figure in the asked unit (多少套, 多少资金), a rank (第几届, 名次) or else any figure,
     not a rank, where a quantity is asked (多少)."""
+    if query.asks_frequency:
+        return has_frequency
     if query.asks_year:
         return has_year
     if query.asks_date:

@@ -49,12 +49,14 @@ def unanswered(asked: Asked) -> str | None:
     if counted and len([p for p in re.split(r"[、；;]", counted[1]) if p.strip()]) < min(counted[0], 3) \
             and not section_lists(hits[0].clause, counted[0], asked.store):
         return f"方案只写明“{counted[1].strip()[:60]}”，没有逐项列出。"
-    unit = None if query.asks_time else query.figure_unit or query.measure
+    unit = None if query.asks_time or query.asks_frequency else query.figure_unit or query.measure
     found = figure_candidates(asked, where, anchored)
     # "冲破多少人次，旅游收入突破多少": some stating sentence gives the first figure's measure (人).
     measured = found is None or query.measure is None or any(
         states_measure(without_figures(c.sentence, given_figures(query)), query.measure) for c in found)
     if found is not None and not (measured and states_answer(found, asked.relevance_floor)):
+        if query.asks_frequency:
+            return "检索到的条款没有写出所问的频次。"
         if query.asks_year:
             return "检索到的条款没有写出所问的年份。"
         if query.asks_time:
@@ -110,7 +112,8 @@ def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> l
     (比例, 美元) or the plan (守底: every sentence of it stands under them) are no topic words.
     """
     query = asked.query
-    if not (query.asks_time or query.asks_figure or query.figure_unit) or query.unit_count_role is not None:
+    asks = query.asks_time or query.asks_figure or query.figure_unit or query.asks_frequency
+    if not asks or query.unit_count_role is not None:
         return None
     asked_in = states_asked(query)
     chinese = [t for t in query.chinese_tokens if t not in query.unit_words]

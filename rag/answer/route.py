@@ -84,8 +84,8 @@ class Router:
         if kind == "lead" or query.unit_count_role is not None:
             counted = "，并数单位" if query.unit_count_role is not None else ""
             return Route("lead", f"问题问牵头、配合或负责单位{counted}"), compose_lead(asked), hits
-        if query.asks_time and kind in ("number", "general"):
-            return Route("time", "问题问时间：期限、年份或阶段"), compose_time(asked), hits
+        if (query.asks_time or query.asks_frequency) and kind in ("number", "general"):
+            return Route("time", "问题问时间：期限、年份、阶段或频次"), compose_time(asked), hits
         if kind == "number":
             return Route("number", "问题问数字或目标"), compose_number(asked), hits
         return Route("general", why), compose_general(asked, kind=kind, stress_statements=True), hits
