@@ -91,7 +91,7 @@ CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|起|�
 UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|工作日|天|{CLASSIFIERS})")
 # "多少", "第几届", "几张", "how many": a question that wants a figure, which a clause must state
 # (read in simplified script). 几 before a measure word or classifier asks a count.
-QUANTITY_ASKED = re.compile(rf"多少|(?<!哪)几(?:十|百|千|万|亿)?(?:{CLASSIFIERS}|[个位届年人倍成]|工作日|天)|"
+QUANTITY_ASKED = re.compile(rf"多少|多[大高]的?(?:比例|比重|比率|占比)|(?<!哪)几(?:十|百|千|万|亿)?(?:{CLASSIFIERS}|[个位届年人倍成]|工作日|天)|"
                             r"百分之几|第几|how many|how much|what percentage", re.IGNORECASE)
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
@@ -277,6 +277,7 @@ class Query:
     asks_time: bool  # 什么时候, 哪一年, 几个阶段, by when
     measure: str | None  # the pattern a figure must be counted in (人 → [人名], 资金 → 元)
     figure_unit: str | None  # the pattern the one figure asked is counted in (美元, [套个], 元), or None
+    asks_ratio: bool  # the one figure asked is a share (治理比例, 几成, what percentage)
     unit_words: tuple[str, ...]  # the topic words that only name that unit (比例, 美元)
     compare_figure: bool
     years: tuple[str, ...]
@@ -364,6 +365,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         stated_figures=tuple(dict.fromkeys(STATED_FIGURE.findall(simplified))), asks_time=bool(TIME_ASKED.search(text)),
         measure=COUNTED_IN.get(measure["unit"], measure["unit"]) if measure else None,
         figure_unit=figure_unit, unit_words=tuple(w for w in tokens if w in unit_words),
+        asks_ratio=lone and figure_unit is None and bool(RATIO_ASKED.search(asking[0])),
         compare_figure=bool(COMPARE_FIGURE.search(text)),
         years=tuple(YEAR.findall(text)), months=months_named(simplified), places=reported_places(simplified, text, unit_names, gazetteer),
         asks_year=bool(YEAR_ASKED.search(text)), issues=tuple(ISSUE.findall(simplified)),

@@ -322,6 +322,19 @@ def test_how_often_is_answered_by_a_frequency_not_a_date(parse, route):
     assert chosen.name == "unanswered" and "频次" in outcome.reason
 
 
+def test_a_share_is_answered_by_a_share(parse):
+    """多大比例, 几成, what percentage: 治理率达到80% or 死亡率控制在0.5以内 answers; a count of
+    things (完成41个…整治) does not."""
+    from rag.answer.quote import states_asked
+
+    share = parse("县城里发黑发臭的水体要治好多大比例？")
+    assert share.asks_figure and share.asks_ratio
+    states = states_asked(share)
+    assert states("县级城市黑臭水体治理率达到80%") and states("建筑业百亿元产值死亡率控制在0.5以内")
+    assert not states("完成41个农村千人以上集中式饮用水水源地突出环境问题整治")
+    assert not parse("戴帽率多少，改装率又是多少？").asks_ratio  # two figures: neither decides alone
+
+
 def test_a_place_in_a_ranking_counts_no_people(parse):
     """前多少名, 最后几名, 第几名 ask a rank: 前13名 answers, though no people are counted."""
     for question in ("平江希望在省里各县经济实力考评中挤进前多少名？", "县领导要找排在最后几名的乡镇谈话？", "永州空气状况在全省第几名？"):

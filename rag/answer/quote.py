@@ -67,6 +67,15 @@ def states_measure(text: str, measure: str) -> bool:
     return bool(re.search(rf"(?:\d|[一二三四五六七八九十两兩百千万萬])\s*(?:万|亿|千|百)?{measure}", text))
 
 
+# A share: a percentage, 成 or 百分点, or a rate stated as a bare number (死亡率控制在0.5以内).
+RATIO = re.compile(r"\d\s*(?:%|％|‰)|\d\s*个?百分点|[一二三四五六七八九\d]成|百分之|(?:率|比例|比重|占比)[^，,。；;\d]{0,10}\d")
+
+
+def has_ratio(text: str) -> bool:
+    """Whether `text` states a share: what 比例, 几成 and "what percentage" ask for (41个 is none)."""
+    return bool(RATIO.search(to_simplified(text)))
+
+
 # A duration ("三年行动", "12个月", "两个季度"): what 几年期, 多长时间 and 多久 ask for.
 DURATION = re.compile(r"[一二三四五六七八九十两兩\d]+个?(?:年|月|季度|周|星期)(?![底初])")
 
@@ -106,7 +115,7 @@ def has_year(text: str) -> bool:
 
 def states_asked(query: Query) -> Callable[[str], bool]:
     """What a sentence must state to answer the question: how often (多久一次), a year (哪一年), a
-    time (什么时候, 几个阶段), a figure in the asked unit (多少套, 多少资金), a rank (第几届, 名次) or else any figure,
+    time (什么时候, 几个阶段), a figure in the asked unit (多少套, 多少资金), a share (比例), a rank (第几届, 名次) or else any figure,
     not a rank, where a quantity is asked (多少)."""
     if query.asks_frequency:
         return has_frequency
@@ -120,6 +129,8 @@ def states_asked(query: Query) -> Callable[[str], bool]:
         return has_time
     if query.figure_unit:
         return partial(states_measure, measure=query.figure_unit)
+    if query.asks_ratio:
+        return has_ratio
     return partial(has_figure, ordinals=query.asks_ordinal or not query.asks_figure)
 
 

@@ -61,6 +61,8 @@ def unanswered(asked: Asked) -> str | None:
             return "检索到的条款没有写出所问的年份。"
         if query.asks_time:
             return "检索到的条款没有写出所问的时间。"
+        if query.asks_ratio:
+            return "检索到的条款没有写出所问的比例。"
         return f"检索到的条款没有写出以“{unit_name(unit)}”计的数字。" if unit else "检索到的条款没有写出所问的数字。"
     chinese = [t for t in chinese if t not in query.unit_words]
     named_place = any(name in query.simplified and name in hits[0].clause["title"] for name in asked.store.gazetteer.place_names)
