@@ -37,6 +37,15 @@ GLOSSARY: dict[str, str] = {
     "financing": "融资", "funding": "资金", "funds": "资金", "central": "中央", "provincial": "省级",
     "procurator": "检察", "private-enterprise": "民企", "private enterprise": "民企", "compliance": "合规",
     "prudent": "审慎", "court": "法院", "police": "公安", "project": "工程", "budget": "预算",
+    # The administration's everyday words (how a task force is staffed and meets, what a plan counts).
+    "emergency management": "应急管理", "emergency-management": "应急管理", "staff": "工作人员",
+    "seconded": "抽调", "second from": "抽调", "daily work": "日常工作", "day-to-day": "日常工作",
+    "joint meeting": "联席会议", "analysis meeting": "研判", "standardization": "标准化", "standardisation": "标准化",
+    "retail sales": "零售总额", "minimum living": "低保", "urban": "城镇", "rural": "农村",
+    "household": "户", "supervision": "督查", "circular": "通报", "inspection team": "督查组",
+    "clean water": "碧水", "blue sky": "蓝天", "clean soil": "净土", "guarantee loan": "担保贷款", "financing guarantee": "融资担保",
+    "financing-guarantee": "融资担保", "wage guarantee": "工资保证金", "wage-guarantee": "工资保证金", "industries": "产业",
+    "industrial project": "产业项目", "investment attraction": "招商", "attract investment": "招商",
 }
 _PATTERNS = [(re.compile(rf"\b{re.escape(en)}", re.IGNORECASE), zh) for en, zh in GLOSSARY.items()]
 

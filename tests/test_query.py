@@ -67,6 +67,15 @@ def test_a_who_leads_question(parse):
     assert "燃气" in q.tokens and not any("平江" in t for t in q.tokens)  # places are scope, not topic
 
 
+def test_the_administrations_everyday_english_words_are_glossed(parse):
+    """How a task force is staffed and meets: seconded staff, emergency management, joint meetings."""
+    q = parse("How many staff did Yongzhou second from county emergency management bureaus to its task force office?")
+    assert {"工作人员", "抽调", "应急", "专班"} <= set(q.chinese_tokens)
+    assert "联席会议" in parse("How often does the task force hold joint meetings?").chinese_tokens
+    # A guarantee loan is 担保贷款; a wage guarantee account is the 保证金's, not a 担保.
+    assert "担保" not in "".join(parse("Within how many working days must the contractor open a wage-guarantee account?").chinese_tokens)
+
+
 def test_an_english_question_gains_the_plans_chinese_terms(parse):
     q = parse("Which department leads the gas safety rectification in Pingjiang?")
     assert q.language == "en" and q.regions == ("平江县",) and q.asked == "lead"
