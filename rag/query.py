@@ -28,7 +28,7 @@ INTENTS = (
                              re.IGNORECASE)),
     ("lead", re.compile(r"牵头|牽頭|谁|誰|哪[几幾]家|哪[几幾][个個](?:单位|部门|單位|部門)|哪个部门|哪個部門|哪些部门|哪些部門|哪个单位|哪個單位|哪些单位|哪些單位|哪家|召集|"
                         r"\blead|responsib|in charge|which (?:department|unit|agency|bureau)|\bwho\b", re.IGNORECASE)),
-    ("number", re.compile(r"多少|几|幾|目标|目標|比例|率|数量|數量|标准|標準|how many|how much|rate|target|percent|number",
+    ("number", re.compile(r"多少|(?<![举列舉])几|(?<![举列舉])幾|目标|目標|比例|率|数量|數量|标准|標準|how many|how much|rate|target|percent|number",
                           re.IGNORECASE)),
     ("lead", re.compile(r"负责|負責|配合|责任单位|責任單位", re.IGNORECASE)),
 )
@@ -90,8 +90,9 @@ COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元
 CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|起|名|批|期|间|栋|艘|架|只|棵|株"
 UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|工作日|天|{CLASSIFIERS})")
 # "多少", "第几届", "几张", "how many": a question that wants a figure, which a clause must state
-# (read in simplified script). 几 before a measure word or classifier asks a count.
-QUANTITY_ASKED = re.compile(rf"多少|多[大高]的?(?:比例|比重|比率|占比)|(?<!哪)几(?:十|百|千|万|亿)?(?:{CLASSIFIERS}|[个位届年人倍成]|工作日|天)|"
+# (read in simplified script). 几 before a measure word or classifier asks a count; after 举 or 列
+# ("举几个") it asks for examples.
+QUANTITY_ASKED = re.compile(rf"多少|多[大高]的?(?:比例|比重|比率|占比)|(?<![哪举列])几(?:十|百|千|万|亿)?(?:{CLASSIFIERS}|[个位届年人倍成]|工作日|天)|"
                             r"百分之几|第几|how many|how much|what percentage", re.IGNORECASE)
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.

@@ -344,6 +344,17 @@ def test_a_share_is_answered_by_a_share(parse):
     assert not parse("戴帽率多少，改装率又是多少？").asks_ratio  # two figures: neither decides alone
 
 
+def test_asking_for_examples_is_no_count(parse):
+    """"要补哪些短板工程？举几个。": 举几个 asks for examples, not how many."""
+    query = parse("平江守底方案讲靠科技保安全，要补哪些安全设施上的短板工程？举几个。")
+    assert not query.asks_figure and query.asked != "number"
+
+
+def test_a_bare_kind_of_body_is_the_askers_word(route):
+    """"那个工作组": no plan says 工作组, but a bare kind names the body the plans call 专班."""
+    assert route("平江安全翻身仗那个工作组，各成员单位多长时间开一次碰头会？")[0].name != "out_of_scope"
+
+
 def test_a_place_in_a_ranking_counts_no_people(parse):
     """前多少名, 最后几名, 第几名 ask a rank: 前13名 answers, though no people are counted."""
     for question in ("平江希望在省里各县经济实力考评中挤进前多少名？", "县领导要找排在最后几名的乡镇谈话？", "永州空气状况在全省第几名？"):

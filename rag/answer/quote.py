@@ -61,10 +61,16 @@ def has_figure(text: str, ordinals: bool = False) -> bool:
     return bool(re.search(r"\d", DATE.sub("", YEAR.sub("", text))) or CHINESE_FIGURE.search(text))
 
 
+# Measures a plan also writes as the noun before its figure ("总人次突破1000万").
+NAMED_BEFORE = ("人次",)
+
+
 def states_measure(text: str, measure: str) -> bool:
     """Whether `text` states a number counted in `measure` (Query.measure: 元, [人名], %)."""
     text = to_simplified(text)
-    return bool(re.search(rf"(?:\d|[一二三四五六七八九十两兩百千万萬])\s*(?:万|亿|千|百)?{measure}", text))
+    number = r"(?:\d|[一二三四五六七八九十两兩百千万萬])"
+    return bool(re.search(rf"{number}\s*(?:万|亿|千|百)?{measure}", text)
+                or (measure in NAMED_BEFORE and re.search(rf"{measure}[^，,。；;\d]{{0,6}}{number}", text)))
 
 
 # A share: a percentage, 成 or 百分点, or a rate stated as a bare number (死亡率控制在0.5以内).

@@ -128,7 +128,9 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         if name in store.corpus_text or any(name[i:] in store.corpus_text for i in range(1, len(name) - 3)
                                             if name[i] in "省市县区"):
             continue
-        if end.group() not in store.corpus_text:  # 安全守底行动指挥部: a kind of body no plan has
+        # 安全守底行动指挥部: a kind of body no plan has; a bare 工作组 ("那个工作组") is the asker's
+        # word for a body the plans name otherwise.
+        if end.group() not in store.corpus_text and name != end.group():
             unknown.append(name)
             continue
         if len(name) < 5:
