@@ -344,6 +344,15 @@ def test_a_share_is_answered_by_a_share(parse):
     assert not parse("戴帽率多少，改装率又是多少？").asks_ratio  # two figures: neither decides alone
 
 
+def test_a_managing_department_and_a_countys_own_list_are_out_of_scope(route):
+    """县邮政管理部门 is an office no plan names; 江华县's own 责任清单 is a document only the
+    county has (the newsletter reports on its progress)."""
+    chosen, outcome, _ = route("平江县邮政管理部门在安全守底行动里负责哪一块？")
+    assert chosen.name == "out_of_scope" and "邮政管理部门" in outcome.reason
+    assert route("江华县定的安全守底工作责任清单具体有哪些条目？")[0].name == "out_of_scope"
+    assert route("平江县哪个部门牵头燃气整治？")[0].name != "out_of_scope"  # 部门 alone is no name
+
+
 def test_asking_for_examples_is_no_count(parse):
     """"要补哪些短板工程？举几个。": 举几个 asks for examples, not how many."""
     query = parse("平江守底方案讲靠科技保安全，要补哪些安全设施上的短板工程？举几个。")

@@ -22,7 +22,8 @@ ACTUAL_RESULT = re.compile(r"实际|實際|actual|发生了|發生了|达到了�
                            re.IGNORECASE)
 PERSONAL = re.compile(r"手机|手機|(?<!电视)电话|(?<!電視)電話|号码|號碼|住址|邮箱|phone|mobile (?:phone|number)|e-?mail|address",
                       re.IGNORECASE)  # "non-road mobile machinery" is no phone
-PLAN_CONTENT = re.compile(r"目标|任务|措施|要求|规定|内容|牵头|负责|指标")
+PLAN_CONTENT = re.compile(r"目标|任务|措施|要求|规定|内容|条目|牵头|负责|指标")
+COUNTY_DOCUMENT = r"(?:方案|清单|办法|细则|计划)"  # a county's own document, which only the county has
 PLAN_STATUS = re.compile(r"进展|进度|制定|印发|审定|签发|提交|到哪|状态|情况|专班")
 PLAN_CONTENT_EN = re.compile(r"target|task|goal|measure|requirement|content|lead|responsib|indicator", re.IGNORECASE)
 PLAN_STATUS_EN = re.compile(r"progress|status|issued|draft|submitted|approv|stage|task force|set up", re.IGNORECASE)
@@ -80,8 +81,9 @@ def unknown_places(query: Query, store: Store) -> list[str]:
     return unknown
 
 
-# The endings of an organisation's name (县应急管理局, 金融事务中心, 监察二科, 人民银行沅江支行).
-OFFICE_END = re.compile(r"委员会|办公室|指挥部|领导小组|工作组|分局|支行|公司|集团|协会|大队|支队|中队|中心|局|委|办|科|处|厅|署")
+# The endings of an organisation's name (县应急管理局, 金融事务中心, 监察二科, 人民银行沅江支行,
+# 邮政管理部门: 部门 alone is any department, 管理部门 one that manages something named).
+OFFICE_END = re.compile(r"委员会|办公室|指挥部|领导小组|工作组|管理部门|分局|支行|公司|集团|协会|大队|支队|中队|中心|局|委|办|科|处|厅|署")
 # The endings that make a short word an office's name: 处 and 科 are also counters (整改几处).
 SHORT_OFFICE_END = re.compile(r"(?:局|办|委|中心|大队|支队|中队)$")
 NOT_IN_NAME = re.compile(r"[的在里由是和及、，,。？?把让对给被从向将那这个谁哪要请问]")
@@ -190,7 +192,7 @@ def county_plan_asked(query: Query, store: Store) -> str | None:
     gazetteer = store.gazetteer
     if not gazetteer.reported:
         return None
-    found = re.search(rf"(?P<place>{gazetteer.reported_pattern})[^，,。？?]{{0,12}}方案", query.simplified)
+    found = re.search(rf"(?P<place>{gazetteer.reported_pattern})[^，,。？?]{{0,12}}{COUNTY_DOCUMENT}", query.simplified)
     if found and PLAN_CONTENT.search(query.simplified) and not PLAN_STATUS.search(query.simplified):
         return found["place"]
     if PLAN_CONTENT_EN.search(query.text) and not PLAN_STATUS_EN.search(query.text):
