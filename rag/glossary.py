@@ -46,6 +46,15 @@ GLOSSARY: dict[str, str] = {
     "clean water": "碧水", "blue sky": "蓝天", "clean soil": "净土", "guarantee loan": "担保贷款", "financing guarantee": "融资担保",
     "financing-guarantee": "融资担保", "wage guarantee": "工资保证金", "wage-guarantee": "工资保证金", "industries": "产业",
     "industrial project": "产业项目", "investment attraction": "招商", "attract investment": "招商",
+    # What plans of any county count and assign, in the words an English reader uses for them.
+    "medicine": "药物", "drugs": "药物", "covid": "新冠", "e-commerce": "电商", "turnover": "交易额",
+    "cyber": "网络安全", "patrol": "巡", "township": "乡镇", "emergency team": "应急队伍", "rescue": "救援",
+    "non-compliant": "违规", "unfinished housing": "保交楼", "handed over": "交付", "turnaround": "翻身仗",
+    "bottom-line": "守底", "bottom line": "守底", "grain": "粮食", "rice": "稻", "revenue": "收入", "tax": "税收",
+    "interest rate": "利率", "pollution": "污染", "emission": "排放", "exhaust": "尾气", "garbage": "垃圾",
+    "visitor": "游客", "nursing": "护理", "elderly care": "养老", "care home": "养老机构", "completion rate": "完成率",
+    "pass rate": "达标率", "compliance rate": "达标率", "coverage": "覆盖", "dust": "粉尘", "explosion": "爆炸",
+    "grassroots": "基层",
 }
 _PATTERNS = [(re.compile(rf"\b{re.escape(en)}", re.IGNORECASE), zh) for en, zh in GLOSSARY.items()]
 

@@ -93,11 +93,12 @@ UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P
 # (read in simplified script). 几 before a measure word or classifier asks a count; after 举 or 列
 # ("举几个") it asks for examples.
 QUANTITY_ASKED = re.compile(rf"多少|多[大高]的?(?:比例|比重|比率|占比)|(?<![哪举列])几(?:十|百|千|万|亿)?(?:{CLASSIFIERS}|[个位届年人倍成]|工作日|天)|"
-                            r"百分之几|第几|how many|how much|what percentage", re.IGNORECASE)
+                            r"百分之几|第几|how many|how much|what percentage|what (?:budget|amount|sum)\b", re.IGNORECASE)
 # "奖励金额是多少", "补助标准多少钱": a sum of money is asked, which is stated in 元.
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金|工资|薪酬|薪资|租金|价格)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
-                         r"(?:多少|几)(?:万|亿)?[\u4e00-\u9fff]{0,4}?(?:资金|经费|预算|补助|补贴|奖金|罚款|钱)")
+                         r"(?:多少|几)(?:万|亿)?[\u4e00-\u9fff]{0,4}?(?:资金|经费|预算|补助|补贴|奖金|罚款|钱)|"
+                         r"(?:how much|what)\b[^?]{0,20}\b(?:money|budget|funding|funds|investment|subsidy)\b", re.IGNORECASE)
 # A figure a question writes ("发案率同比下降50%", "新增就业6100人"), not a year or a date.
 STATED_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.]|\s*(?:年|月|日|号|期))")
 # "第几名", "挤进前多少名", "排在最后几名": a place in a ranking, whose 名 counts no people.

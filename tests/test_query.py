@@ -76,6 +76,15 @@ def test_the_administrations_everyday_english_words_are_glossed(parse):
     assert "担保" not in "".join(parse("Within how many working days must the contractor open a wage-guarantee account?").chinese_tokens)
 
 
+def test_an_english_question_for_a_sum_asks_it_in_yuan(parse):
+    """"What budget…", "How much money…": a sum, which a sentence states in 元, as 预算多少 asks."""
+    for question in ("What budget has Yuanjiang set aside for its black and odorous water clean-up?",
+                     "How much money did Dong'an County set aside for the retaining wall?"):
+        query = parse(question)
+        assert query.asks_figure and query.figure_unit == "元", question
+    assert parse("How many fixed posts must run unattended?").figure_unit != "元"
+
+
 def test_an_english_question_gains_the_plans_chinese_terms(parse):
     q = parse("Which department leads the gas safety rectification in Pingjiang?")
     assert q.language == "en" and q.regions == ("平江县",) and q.asked == "lead"
