@@ -155,7 +155,7 @@ DATE_ASKED = re.compile(r"哪一?天|哪一?日|几月几[日号]|幾月幾[日�
 OFFICIAL_TITLE = re.compile(r"副?(?:县长|縣長|市长|市長|区长|區長|书记|書記|局长|局長|主任|秘书长|秘書長)|mayor|secretary|director",
                             re.IGNORECASE)
 # "召集人叫什么名字", "副召集人是谁": a person holding a role is asked (a role ends in 人/员/长/任).
-ROLE_ASKED = re.compile(r"(?P<role>(?:(?![和与及的])[\u4e00-\u9fff]){1,5}?(?:人|员|长|任))的?(?:叫什么|姓名|名字|是谁)")
+ROLE_ASKED = re.compile(r"(?P<role>(?:(?![和与及的])[\u4e00-\u9fff]){1,5}?(?:人|员|长|任))的?(?:分别|各自|都)?(?:叫什么|姓名|名字|是谁)")
 UNIT_ROLES = ("牵头", "配合", "责任", "负责")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TITLE_FILLER = re.compile(r"打好|发展|工作|实施|总体|方案|行动|专报|（[^）]*）")

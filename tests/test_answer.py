@@ -416,6 +416,11 @@ def test_a_role_whose_holder_the_plan_does_not_name_is_refused_with_what_it_says
     assert unnamed.refused and "分管副市长担任召集人" in unnamed.answer and "没有写出召集人的姓名" in unnamed.answer
     named = assistant.ask("平江打好经济增长主动仗的召集人和副召集人是谁？")
     assert not named.refused and "李适时" in named.answer and "熊昭明" in named.answer
+    # 是谁 of a role is answered by the posts that hold it; only its holder's name is refused.
+    posts = assistant.ask("沅江这个守底专班，副召集人都是谁？")
+    assert not posts.refused and "市財政局局長" in posts.answer
+    deputies = assistant.ask("沅江守底工作班子里，协助副市长的几位副组长分别是谁？")  # the 副市长 is assisted, not asked
+    assert not deputies.refused and "市公安局局長" in deputies.answer
 
 
 def test_a_figure_asked_in_other_words_is_answered_from_the_clause_that_states_it(assistant):

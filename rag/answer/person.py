@@ -17,15 +17,17 @@ def who_unnamed(query: Query, hits: list[Hit], corpus_text: str) -> str | None:
     """Why the top clauses do not name the person or organisation asked, or None."""
     # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
     asked_rows = [h for h in hits[:3] if h.clause["title"] in query.simplified and h.clause["path"].endswith(h.clause["title"])]
-    if query.asks_person and query.titles:
+    # "协助副市长的几位副组长分别是谁": the role before 是谁 is asked, not the post it assists.
+    if query.asks_person and query.titles and not (query.role and not any(t in query.role for t in query.titles)):
         said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, query.titles)]
         if not said:
             return "方案没有写出该职务人员的姓名。"
         if not any(holder_named(sentence, title, query.simplified) for sentence in said for title in query.titles):
             return f"方案只写明“{said[0].strip()[:60]}”，没有写出该职务人员的姓名。"
-    # A role (召集人) rather than a post: the clauses that speak of it must name who holds it. Its
-    # name is the longest ending of the asked words that the corpus uses (…专班召集人 → 召集人).
-    if query.asks_person and query.role and not query.titles:
+    # A role (召集人) rather than a post, whose holder's name is asked (叫什么名字; 是谁 is answered
+    # by the post that holds it): the clauses that speak of it must name the person. Its name is
+    # the longest ending of the asked words that the corpus uses (…专班召集人 → 召集人).
+    if query.asks_name and query.role and not query.titles:
         role = next((query.role[i:] for i in range(len(query.role) - 1) if query.role[i:] in corpus_text), "")
         said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, (role,))] if role else []
         if said and not any(holder_named(sentence, role, "") for sentence in said):
