@@ -98,11 +98,11 @@ QUANTITY_ASKED = re.compile(rf"多少|多[大高]的?(?:比例|比重|比率|占
 # "安排了多少预算资金", "罚款标准是多少", "总投资是多少": so is one asked after 多少 with its own noun.
 MONEY_ASKED = re.compile(r"(?:金额|资金|经费|费用|奖金|奖励|补助|补贴|预算|投资|投入|罚款|罚金|工资|薪酬|薪资|租金|价格)(?:额|标准)?(?:是|为|有|达到|定为|最高|最多|一共|共)?(?:多少|几)|"
                          r"(?:多少|几)(?:万|亿)?[\u4e00-\u9fff]{0,4}?(?:资金|经费|预算|补助|补贴|奖金|罚款|钱)|"
-                         r"(?:how much|what)\b[^?]{0,20}\b(?:money|budget|funding|funds|investment|subsidy)\b", re.IGNORECASE)
+                         r"(?:how much|what)\b[^?]{0,20}\b(?:money|budget|funding|funds|investment|subsidy|fin(?:e|es|ed|ing)|penalty)\b",
+                         re.IGNORECASE)
 # A figure a question writes ("发案率同比下降50%", "新增就业6100人"), not a year or a date.
 STATED_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.]|\s*(?:年|月|日|号|期))")
-# "第几名", "挤进前多少名", "排在最后几名": a place in a ranking, whose 名 counts no people.
-RANK_ASKED = re.compile(r"第[几幾]|名次|排名|位次|排第|排在|[前后](?:多少|几|幾)名")
+RANK_ASKED = re.compile(r"第[几幾]|名次|排名|位次|排第|排在")
 # "多少个充电桩": things are counted, which a share (戴帽率达到90%) or a sum does not do; a plan
 # may count them with any classifier, or as people (多少个岗位 → 就业6100人).
 COUNT_ASKED = re.compile(r"(?:多少|(?<!哪)几)个(?![人月年季星]|百分点)")
@@ -337,8 +337,6 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     # "新添多少张床位，给多少户改造": two figures in two units; the unit is asked only of a lone figure.
     lone = len(asking) == 1 and len(QUANTITY_ASKED.findall(to_simplified(asking[0]))) <= 1
     figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if lone else (None, set())
-    if RANK_ASKED.search(simplified) and measure and measure["unit"] == "名":
-        measure, figure_unit = None, None if figure_unit == COUNTED_IN["名"] else figure_unit
     if lone and figure_unit is None and measure:  # "一共培训了多少人": the one figure asked counts people
         figure_unit = COUNTED_IN.get(measure["unit"], measure["unit"])
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)

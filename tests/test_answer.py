@@ -379,15 +379,19 @@ def test_an_english_county_is_the_county_not_a_name_met_in_passing(assistant):
     assert not assistant.ask("Which department leads gas safety rectification in Pingjiang County?").refused
 
 
-def test_the_topic_floor_is_lower_than_the_figure_sentences(retriever):
+def test_the_topic_floor_is_lower_than_the_figure_sentences(retriever, monkeypatch):
     """A paraphrase whose best clause shares a third of its weighted words (宣传月 → 安全生产月,
     一把手上安全课 → 主要负责人专题安全教育培训) is answered at the topic floor; the same question
-    is refused when the clause must cover as much as a figure's sentence."""
+    is refused when the clause must cover as much as a figure's sentence (and the two rankings'
+    agreement, which also answers it, is set aside)."""
+    import rag.answer.refuse
     from rag.answer import Assistant
 
     question = "平江县守底方案提出借助哪个全国性的宣传月，集中给重点企业一把手上安全课？"
     answer = Assistant(retriever).ask(question)
     assert not answer.refused and "安全生产月" in answer.answer
+    monkeypatch.setattr(rag.answer.refuse, "rankings_agree", lambda hit: False)
+    assert not Assistant(retriever).ask(question).refused  # at the floor itself
     strict = Assistant(retriever, topic_floor=0.45).ask(question)
     assert strict.refused and "都不包含问题所问的内容" in strict.answer
 

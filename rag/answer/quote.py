@@ -18,7 +18,10 @@ SENTENCE_END = re.compile(r"[。；;！？!?]|\n")
 YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 DATE = re.compile(r"\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|初|中旬|上旬|下旬)?|\d{1,2}日")
 TIME_PHRASE = re.compile(r"年底|年内|年前|月底|月前|季度|上半年|下半年|前完成|之前|以前|期间|期內|期内|阶段|階段|长期坚持|持续推进|常态化")
-CHINESE_FIGURE = re.compile(r"[一二三四五六七八九十两兩百千万萬]+(?:届|屆|位|个|個|项|項|名|家|条|條|类|類|次|批|支|座|所|户|戶|成|倍)")
+# A count in Chinese numerals (三个, 十一家); a lone 一 before a classifier is the article "a"
+# (一批科普基地, 一条例), not a count.
+CHINESE_NUMBER = r"(?:[一二三四五六七八九十两兩百千万萬]{2,}|[二三四五六七八九十两兩百千万萬])"
+CHINESE_FIGURE = re.compile(CHINESE_NUMBER + r"(?:届|屆|位|个|個|项|項|名|家|条|條|类|類|次|批|支|座|所|户|戶|成|倍)")
 
 
 def spans(text: str) -> list[tuple[int, int]]:
@@ -57,7 +60,9 @@ ORDINAL = re.compile(r"第[\d一二三四五六七八九十百两]+[\u4e00-\u9ff
 def has_figure(text: str, ordinals: bool = False) -> bool:
     """Whether `text` states a number other than a year or a date ("2023年重点民生实事项目" and
     "2月22日" state none; "后三位" does), and other than an ordinal unless `ordinals`."""
-    text = text if ordinals else ORDINAL.sub("", text)
+    if ordinals and ORDINAL.search(text):
+        return True  # 第一次全体会议, 第六位
+    text = ORDINAL.sub("", text)
     return bool(re.search(r"\d", DATE.sub("", YEAR.sub("", text))) or CHINESE_FIGURE.search(text))
 
 
@@ -68,7 +73,7 @@ NAMED_BEFORE = ("人次",)
 def states_measure(text: str, measure: str) -> bool:
     """Whether `text` states a number counted in `measure` (Query.measure: 元, [人名], %)."""
     text = to_simplified(text)
-    number = r"(?:\d|[一二三四五六七八九十两兩百千万萬])"
+    number = rf"(?:\d|{CHINESE_NUMBER})"
     return bool(re.search(rf"{number}\s*(?:万|亿|千|百)?{measure}", text)
                 or (measure in NAMED_BEFORE and re.search(rf"{measure}[^，,。；;\d]{{0,6}}{number}", text)))
 
@@ -133,6 +138,8 @@ def states_asked(query: Query) -> Callable[[str], bool]:
         return has_month
     if query.asks_time:
         return has_time
+    if query.figure_unit and query.asks_ordinal:  # 第几次: 第一次 answers, in the unit asked
+        return lambda text: bool(ORDINAL.search(text)) or states_measure(text, query.figure_unit)
     if query.figure_unit:
         return partial(states_measure, measure=query.figure_unit)
     if query.asks_ratio:
