@@ -49,8 +49,7 @@ GLOSSARY: dict[str, str] = {
     # What plans of any county count and assign, in the words an English reader uses for them.
     "medicine": "药物", "drugs": "药物", "covid": "新冠", "e-commerce": "电商", "turnover": "交易额",
     "cyber": "网络安全", "patrol": "巡", "township": "乡镇", "emergency team": "应急队伍", "rescue": "救援",
-    "non-compliant": "违规", "unfinished housing": "保交楼", "handed over": "交付", "turnaround": "翻身仗",
-    "bottom-line": "守底", "bottom line": "守底", "grain": "粮食", "rice": "稻", "revenue": "收入", "tax": "税收",
+    "non-compliant": "违规", "unfinished housing": "保交楼", "handed over": "交付", "grain": "粮食", "rice": "稻", "revenue": "收入", "tax": "税收",
     "interest rate": "利率", "pollution": "污染", "emission": "排放", "exhaust": "尾气", "garbage": "垃圾",
     "visitor": "游客", "nursing": "护理", "elderly care": "养老", "care home": "养老机构", "completion rate": "完成率",
     "pass rate": "达标率", "compliance rate": "达标率", "coverage": "覆盖", "dust": "粉尘", "explosion": "爆炸",
