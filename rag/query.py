@@ -330,13 +330,13 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     tokens = tuple(content_tokens(text))
     # "专班办公室有几个人？调度会是谁召开的？": the figure is about the first part; a sentence that
     # states it may cover that part rather than the whole question.
-    parts = [part for part in re.split(r"[？?；;]", text) if part.strip()]
-    quantity = [asks_quantity(to_simplified(part)) for part in parts]
+    parts = [part for part in re.split(r"[？?；;]", simplified) if part.strip()]
+    quantity = [asks_quantity(part) for part in parts]
     asking = [part for part, q in zip(parts, quantity) if q or TIME_ASKED.search(part)]
-    measure = next((m for part, q in zip(parts, quantity) if q and (m := MEASURE_ASKED.search(to_simplified(part)))), None)
+    measure = next((m for part, q in zip(parts, quantity) if q and (m := MEASURE_ASKED.search(part))), None)
     # "新添多少张床位，给多少户改造": two figures in two units; the unit is asked only of a lone figure.
-    lone = len(asking) == 1 and len(QUANTITY_ASKED.findall(to_simplified(asking[0]))) <= 1
-    figure_unit, unit_words = asked_unit(to_simplified(asking[0])) if lone else (None, set())
+    lone = len(asking) == 1 and len(QUANTITY_ASKED.findall(asking[0])) <= 1
+    figure_unit, unit_words = asked_unit(asking[0]) if lone else (None, set())
     if lone and figure_unit is None and measure:  # "一共培训了多少人": the one figure asked counts people
         figure_unit = COUNTED_IN.get(measure["unit"], measure["unit"])
     aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)

@@ -18,7 +18,7 @@ def who_unnamed(query: Query, hits: list[Hit], corpus_text: str) -> str | None:
     # 冷水滩区专班办公室的主任: only 冷水滩区's own report can name its 主任.
     asked_rows = [h for h in hits[:3] if h.clause["title"] in query.simplified and h.clause["path"].endswith(h.clause["title"])]
     # "协助副市长的几位副组长分别是谁": the role before 是谁 is asked, not the post it assists.
-    if query.asks_person and query.titles and not (query.role and not any(t in query.role for t in query.titles)):
+    if query.asks_person and query.titles and (not query.role or any(t in query.role for t in query.titles)):
         said = [sentence for h in asked_rows or hits[:3] for sentence in sentences_naming(h.clause, query.titles)]
         if not said:
             return "方案没有写出该职务人员的姓名。"

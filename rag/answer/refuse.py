@@ -21,6 +21,7 @@ from rag.retrieve import Hit
 from rag.store import Store
 
 NOT_FOUND = "语料中未找到"
+READ = 3  # the clauses the refusal reads, and the ranks at which the two rankings agree
 def unanswered(asked: Asked) -> str | None:
     """Why the retrieved clauses do not answer, or None when they do."""
     query, hits = asked.query, asked.hits
@@ -42,7 +43,7 @@ def unanswered(asked: Asked) -> str | None:
         if not any(names_month(f"{w} {h.clause['text_simplified']}", month) for w, h in zip(where, hits)):
             return f"检索到的条款没有涉及“{month}”。"
     # "分别是哪八个行动": a list of that many items, which some clause (or section) must enumerate.
-    if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:3]):
+    if query.items_asked >= 2 and not any(enumerates(h.clause, query.items_asked, asked.store) for h in hits[:READ]):
         return f"检索到的条款没有逐项列出所问的{query.items_asked}项。"
     # "要关闭非煤矿山3座以上，具体是哪几座": the clause that gives the count must also list the items.
     counted = given_count(query, hits[0].clause)
@@ -74,12 +75,9 @@ def unanswered(asked: Asked) -> str | None:
     # paraphrase's words ("谁挑头", "遏住新冒出来的隐性负债") are not the clause's, but its meaning
     # and its rarest words are.
     if (found is None and not rankings_agree(hits[0])
-            and max((asked.clause_coverage(chinese, h.clause) for h in hits[:3]), default=0.0) < asked.topic_floor):
+            and max((asked.clause_coverage(chinese, h.clause) for h in hits[:READ]), default=0.0) < asked.topic_floor):
         return "检索到的条款都不包含问题所问的内容。"
     return who_unnamed(query, hits, asked.store.corpus_text) or lead_unnamed(asked)
-
-
-READ = 3  # the clauses the refusal reads (hits[:3]), and the ranks at which the two rankings agree
 
 
 def rankings_agree(hit: Hit) -> bool:
@@ -97,7 +95,7 @@ def names_month(text: str, month: str) -> bool:
 def standing(hits: list[Hit]) -> list[str]:
     """Where each of the top clauses stands (its document, headings and title): a sentence is read
     in its place."""
-    return [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["title"]])) for h in hits[:3]]
+    return [to_simplified(" ".join([h.clause["doc_title"], *h.clause["heading_path"], h.clause["title"]])) for h in hits[:READ]]
 
 
 def about_places(query: Query, hits: list[Hit], where: list[str]) -> list[bool]:
@@ -138,7 +136,7 @@ def figure_candidates(asked: Asked, where: list[str], anchored: list[bool]) -> l
         return lambda sentence: (asked_in(without_figures(sentence, given)) and all(y in sentence for y in other)
                                  and all(names_month(to_simplified(sentence), m) for m in query.months))
 
-    stating = [sentences_where(h.clause["text"], states_in(h)) if here else [] for h, here in zip(asked.hits[:3], anchored)]
+    stating = [sentences_where(h.clause["text"], states_in(h)) if here else [] for h, here in zip(asked.hits[:READ], anchored)]
     # A question that gives a figure asks what follows it (…90%以上，那安全带佩戴率要求多少): the
     # given part's words are the sentence's it gives the figure of.
     word_lists = (attribute,) if given and attribute and list(query.attribute_tokens) != list(query.tokens) else (said, attribute)
@@ -189,6 +187,6 @@ def enumerates(clause: dict, count: int, store: Store) -> bool:
 def refusal_text(reason: str, hits: list[Hit], query: Query) -> str:
     """The refusal as shown: what is missing and why, then the nearest clauses (not for instructions)."""
     nearest = "".join(f"\n- 《{h.clause['doc_title']}》{h.clause['path']}「{to_simplified(h.clause['title'])}」（相关，但不能回答该问题）"
-                      for h in hits[:3]) if hits and not is_instruction(query) else ""
+                      for h in hits[:READ]) if hits and not is_instruction(query) else ""
     english = "The plans in the corpus do not answer this question. " if query.language == "en" else ""
     return f"{NOT_FOUND}能回答该问题的内容。{english}{reason}" + (f"\n\n最接近的条款：{nearest}" if nearest else "")

@@ -88,6 +88,7 @@ OFFICE_END = re.compile(r"委员会|办公室|指挥部|领导小组|工作组|�
 SHORT_OFFICE_END = re.compile(r"(?:局|办|委|中心|大队|支队|中队)$")
 NOT_IN_NAME = re.compile(r"[的在里由是和及、，,。？?把让对给被从向将那这个谁哪要请问]")
 QUOTE_OPEN, QUOTE_CLOSE = re.compile(r"[“「『\"'‘]"), re.compile(r"[”」』\"'’]")
+LEVELS = "省市县区"  # the characters an office's full name starts from (县应急管理局, 市公安局)
 COUNTING = re.compile(r"[几多一二三四五六七八九十两\d]")  # 几家, 三个: a count, never a word of a name
 NAME_FOLLOWS = re.compile(r"[的在里由是和与及、把让对给被从向将那这谁哪要请问牵负配承主具等为有]")
 
@@ -128,7 +129,7 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         name = text[start:end.end()]
         # "平江新盖县疾控中心": words before the level that starts a name (县, 市) are not part of it.
         if name in store.corpus_text or any(name[i:] in store.corpus_text for i in range(1, len(name) - 3)
-                                            if name[i] in "省市县区"):
+                                            if name[i] in LEVELS):
             continue
         # 安全守底行动指挥部: a kind of body no plan has; a bare 工作组 ("那个工作组") is the asker's
         # word for a body the plans name otherwise.
@@ -138,7 +139,7 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         if len(name) < 5:
             # A short name is an abbreviation when a unit's name has its characters in order
             # (应急局: 应急管理局, 市监局: 市场监督管理局); 文物局 abbreviates none.
-            bare = re.sub(r"^[县市区省]", "", name)
+            bare = name[1:] if name[0] in LEVELS else name
             if (len(bare) >= 3 and SHORT_OFFICE_END.search(bare) and not COUNTING.search(bare)
                     and not any(in_order(bare, unit) for unit in store.unit_names)):
                 unknown.append(name)
@@ -151,7 +152,7 @@ def unknown_offices(query: Query, store: Store) -> list[str]:
         # A name that starts at its level (县数据安全与元宇宙管理局) is a full name, every word of it
         # but a count (城区几家) the plans' own if they name it; without a level, the words before a
         # name (除了, 为了) may be the question's, so only a rare word tells.
-        levels = [i for i, ch in enumerate(name[:-4]) if ch in "省市县区"]
+        levels = [i for i, ch in enumerate(name[:-4]) if ch in LEVELS]
         full = [w for w in tokenize(name[levels[-1]:]) if len(w) >= 2 and w != end.group()
                 and not COUNTING.search(w)] if levels else []
         if QUOTE_OPEN.match(text[start - 1:start]) and QUOTE_CLOSE.match(text[end.end():end.end() + 1]):
