@@ -87,3 +87,16 @@ def test_an_english_question_names_a_plan_in_its_own_words(retriever):
     scoped = retriever.search(question, k=5, region="平江县", plan=("pj-liuzhang", "附件2"))
     assert scoped[0].clause["path"].startswith("附件2 ")
     assert retriever.search(question, k=5, region="平江县")[0].clause["path"] != scoped[0].clause["path"]
+
+
+def test_an_english_question_is_also_searched_in_the_chinese_its_terms_render(retriever):
+    """The encoder matches English to Chinese clauses poorly: alone, it ranks the six-battles
+    plan's safety task force first for this question about the bottom-line plan's. The Chinese
+    the question's terms render (办公室 专班 安全 … 平江), searched too, finds the right one."""
+    import numpy as np
+
+    question = "Where is the office of Pingjiang's safety bottom-line action task force based?"
+    everything = np.ones(len(retriever.clauses), dtype=bool)
+    english_only = retriever.clauses[retriever.dense_ranking(question, everything)[0]]
+    assert (english_only["doc_id"], english_only["path"]) != ("pj-shoudi", "三、")
+    assert paths(retriever.search(question))[0] == ("pj-shoudi", "三、")
