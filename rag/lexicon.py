@@ -124,26 +124,8 @@ class Lexicon:
             return 1.0
         if not any(self.frequency.get(t, 0) for t in tokens):
             return 0.0  # only words the corpus never uses: nothing here is about them
-        weight = self._weights(tokens)
+        weight = {t: self.idf(t) * (1.0 if self.frequency.get(t, 0) else UNSEEN_WEIGHT) for t in tokens}
         return sum(w for t, w in weight.items() if t in text) / sum(weight.values())
-
-    def word_coverage(self, tokens: list[str], text: str) -> float:
-        """`coverage` with each word of the question counted once: jieba's search mode also gives
-        a long word's parts (未成年人 → 未成, 成年, 未成年, 成年人), which would outweigh the
-        question's other words fivefold. A word weighs its heaviest form, and counts the
-        heaviest of its forms the text has. Retrieval keeps `coverage`, which its fusion was
-        tuned with; the answer layer judges sentences by this (eval/REPORT.md)."""
-        if not tokens:
-            return 1.0
-        if not any(self.frequency.get(t, 0) for t in tokens):
-            return 0.0
-        weight = self._weights(tokens)
-        words = [[t for t in weight if t in word] for word in weight if not any(word != u and word in u for u in weight)]
-        return (sum(max((weight[t] for t in forms if t in text), default=0.0) for forms in words)
-                / sum(max(weight[t] for t in forms) for forms in words))
-
-    def _weights(self, tokens: list[str]) -> dict[str, float]:
-        return {t: self.idf(t) * (1.0 if self.frequency.get(t, 0) else UNSEEN_WEIGHT) for t in tokens}
 
     def clause_coverage(self, tokens: list[str], clause: dict) -> float:
         """Coverage by the clause's text and where it stands (document title, headings, title)."""

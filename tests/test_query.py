@@ -426,17 +426,3 @@ def test_a_month_asked_is_what_the_sentence_must_give(parse):
     by_month = states_asked(parse("四站合一要求哪个月底前完成？"))
     assert by_month("2023年6月底前完成") and not by_month("2023年底前完成")
     assert parse("关停并转方案要求在什么时间前落实到位？").asks_time
-
-
-def test_a_word_counts_once_however_many_parts_jieba_also_gives(corpus):
-    """未成年人 comes with 未成, 成年, 未成年 and 成年人: counted apiece, a sentence about the 护蕾
-    campaign that never says 未成年人 covered an eighth of the question; counted once, its
-    other words weigh as much as they should."""
-    _, lexicon, _ = corpus
-    tokens = lexicon.content_tokens("保护未成年人的护蕾专项要减少多少")
-    assert {"未成年", "未成年人", "成年人"} <= set(tokens)
-    sentence = "深化“利剑护蕾·雷霆行动”，现行案件发案率同比下降50%。"
-    assert lexicon.word_coverage(tokens, sentence) > 2 * lexicon.coverage(tokens, sentence)
-    words = [t for t in tokens if not any(t != u and t in u for u in tokens)]  # 保护, 未成年人, 护蕾, …
-    assert lexicon.word_coverage(tokens, "保护未成年人") == pytest.approx(lexicon.coverage(words, "保护未成年人"))
-    assert lexicon.word_coverage(tokens, "保护未成年人的护蕾专项要减少") == 1.0

@@ -43,7 +43,7 @@ class Asked:
     topic_floor: float = TOPIC_FLOOR  # the best clause, for any question
 
     def coverage(self, tokens: list[str], text: str) -> float:
-        return self.lexicon.word_coverage(tokens, text)
+        return self.lexicon.coverage(tokens, text)
 
     def clause_coverage(self, tokens: list[str], clause: dict) -> float:
         return self.lexicon.clause_coverage(tokens, clause)
