@@ -1,6 +1,8 @@
 """Retrieval on the real corpus, with real embeddings, offline."""
 import os
 
+import numpy as np
+
 
 
 def paths(hits):
@@ -93,8 +95,6 @@ def test_an_english_question_is_also_searched_in_the_chinese_its_terms_render(re
     """The encoder matches English to Chinese clauses poorly: alone, it ranks the six-battles
     plan's safety task force first for this question about the bottom-line plan's. The Chinese
     the question's terms render (办公室 专班 安全 … 平江), searched too, finds the right one."""
-    import numpy as np
-
     question = "Where is the office of Pingjiang's safety bottom-line action task force based?"
     everything = np.ones(len(retriever.clauses), dtype=bool)
     english_only = retriever.clauses[retriever.dense_ranking(question, everything)[0]]
