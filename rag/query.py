@@ -266,7 +266,7 @@ class Query:
     listing: bool  # 哪些 / which
     asks_tasks: bool  # what a unit leads or is responsible for (负责些什么, 牵头做什么)
     asks_for_units: bool
-    unit_role: str  # the role named (牵头, 配合, 责任, 负责) or ""
+    unit_roles: tuple[str, ...]  # the roles named (牵头, 配合, 责任, 负责): "牵头哪项，又配合哪些" names two
     named_units: tuple[str, ...]  # units of the corpus the question names, longest first
     number_condition: tuple[float, str] | None  # "8个人": (8, 人) on a listing question
     condition_number: str  # the condition's number as written ("8")
@@ -312,6 +312,11 @@ class Query:
         return [t for t in self.tokens if CJK.search(t)]
 
     @property
+    def unit_role(self) -> str:
+        """The first role named, or "" for none."""
+        return self.unit_roles[0] if self.unit_roles else ""
+
+    @property
     def names_plan(self) -> bool:
         return self.plan is not None
 
@@ -354,7 +359,7 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
         if counted and counted.group(0).startswith("哪") else 0,
         unit_count_role=(unit_count["role"] or "") if unit_count else None,
         listing=listing, asks_tasks=bool(TASKS_ASKED.search(simplified)), asks_for_units=bool(ASKS_FOR_UNITS.search(text)),
-        unit_role=next((r for r in UNIT_ROLES if r in simplified), ""),
+        unit_roles=tuple(r for r in UNIT_ROLES if r in simplified),
         named_units=tuple(u for u in unit_names if u in aliased),
         number_condition=(float(wanted["number"]), wanted["unit"] or "人") if wanted else None,
         condition_number=wanted["number"] if wanted else "",

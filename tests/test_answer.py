@@ -319,6 +319,14 @@ def test_a_units_tasks_are_read_from_each_parenthetical_that_assigns_them(assist
     assert_citations_resolve(assistant, answer)
 
 
+def test_a_units_tasks_in_both_roles_the_question_names(assistant):
+    """"牵头和配合的各是哪些" asks for both roles; the lead alone left out two of three tasks."""
+    answer = assistant.ask("教育局在平江翻身仗方案里牵头和配合的各是哪些？")
+    assert answer.route["name"] == "unit_tasks"
+    assert "学生安全专项整治（牵头）" in answer.answer and "交通安全专项整治（配合）" in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
 def test_what_a_unit_is_responsible_for_lists_every_role(assistant):
     """"负责些什么" asks for the unit's tasks, whatever its role, under the headings they stand in."""
     answer = assistant.ask("交警大队在平江翻身仗方案里负责些什么？")

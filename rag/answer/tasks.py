@@ -117,10 +117,11 @@ def compose_unit_tasks(asked: Asked) -> Composed | Refusal:
     is. A refusal when there is none."""
     query, top = asked.query, asked.hits[0].clause
     unit = query.named_units[0]
-    # "负责些什么" asks for everything the unit answers for; "列为负责单位" for that one role.
-    role = "" if query.unit_role == "负责" and "负责单位" not in query.simplified else query.unit_role
-    role_name = role or "牵头、配合或负责"
-    fields = ROLE_FIELDS.get(role, ALL_ROLES)
+    # "负责些什么" asks for everything the unit answers for; "列为负责单位" for that one role;
+    # "牵头哪项，又要配合哪些" for both roles it names.
+    roles = () if query.unit_roles == ("负责",) and "负责单位" not in query.simplified else query.unit_roles
+    role_name = "、".join(roles) or "牵头、配合或负责"
+    fields = tuple(dict.fromkeys(f for r in roles for f in ROLE_FIELDS[r])) or ALL_ROLES
     scope, section = scope_clauses(asked)
     found, seen = [], set()
     for clause in scope:
