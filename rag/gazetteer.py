@@ -93,10 +93,13 @@ class Gazetteer:
         return self.pinyin.get(word) or (china_pinyin().get(word) if len(word) >= 4 else None)
 
     def places_in_english(self, question: str) -> list[str]:
-        """The Chinese names of the places an English question writes in pinyin."""
+        """The Chinese names of the places an English question writes in pinyin: the corpus's in
+        any case, another place of China only capitalised, as English writes a name ("bottom-line"
+        is no 临邑)."""
         if not re.search(r"[A-Za-z]{3}", question):
             return []
-        return list(dict.fromkeys(p for w in re.findall(r"[A-Za-z]+", question) if (p := self.place_in_pinyin(w))))
+        return list(dict.fromkeys(p for w in re.findall(r"[A-Za-z]+", question)
+                                  if (p := self.place_in_pinyin(w) if w[0].isupper() else self.pinyin.get(w.lower()))))
 
     @cached_property
     def reported_pattern(self) -> str:

@@ -24,6 +24,13 @@ def test_regions_and_their_names_come_from_the_index(parsed_corpus):
     assert gazetteer.without_places("平江县和宁远的方案") == "和的方案"
 
 
+def test_an_english_word_that_spells_a_place_is_a_place_only_when_capitalised(parsed_corpus):
+    """"line" spells 临邑 in pinyin: "bottom-line plan" put 临邑 in what an English question searched."""
+    gazetteer = parsed_corpus[2].gazetteer
+    assert gazetteer.places_in_english("Pingjiang's safety bottom-line plan") == ["平江"]
+    assert gazetteer.places_in_english("the plan of Changsha and pingjiang") == ["长沙", "平江"]
+
+
 def test_a_document_from_another_city_brings_its_region(tmp_path):
     shutil.copy(FIXTURE / SOURCE, tmp_path / SOURCE)
     (tmp_path / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
