@@ -89,6 +89,12 @@ COUNTED_IN = {"人": "[人名]", "名": "[人名]", "资金": "元", "钱": "元
 # 关闭几处 → 3座), so a classifier asks a count of things (COUNTED_THINGS).
 CLASSIFIERS = "张|套|座|户|所|家|辆|台|支|项|件|条|处|场|次|起|名|批|期|间|栋|艘|架|只|棵|株"
 UNIT_ASKED = re.compile(rf"(?:多少|(?<!哪)几)(?:万|亿|千|百)?(?:个)?(?P<unit>人次|美元|亿元|万元|元|平方公里|平方米|公里|千米|亩|公顷|吨|工作日|天|{CLASSIFIERS})")
+# "how many kilometres": the same units asked in English, as the plans write them.
+ENGLISH_UNITS = {"square kilometres": "平方公里", "square kilometers": "平方公里", "square metres": "平方米",
+                 "square meters": "平方米", "kilometres": "公里|千米", "kilometers": "公里|千米", "km": "公里|千米",
+                 "hectares": "公顷", "mu": "亩", "tons": "吨", "tonnes": "吨", "us dollars": "美元", "dollars": "美元"}
+ENGLISH_UNIT_ASKED = re.compile(r"\bhow (?:many|much)\s+(?:more\s+|new\s+)?(?P<unit>" + "|".join(ENGLISH_UNITS) + r")\b",
+                                re.IGNORECASE)
 # "多少", "第几届", "几张", "how many": a question that wants a figure, which a clause must state
 # (read in simplified script). 几 before a measure word or classifier asks a count; after 举 or 列
 # ("举几个") it asks for examples.
@@ -113,6 +119,9 @@ def asked_unit(part: str) -> tuple[str | None, set[str]]:
     """For the one (simplified) sub-question asking a figure: the pattern its figure is counted
     in (美元, [套个], 元) and the words that only name that unit or a share (美元, 比例)."""
     unit = UNIT_ASKED.search(part)
+    english = ENGLISH_UNIT_ASKED.search(part)
+    if english:
+        return f"(?:{ENGLISH_UNITS[english['unit'].lower()]})", set()
     if unit:
         name = unit["unit"]
         # The classifier asked first, for the refusal to name it (rag.answer.refuse.unit_name).

@@ -85,6 +85,14 @@ def test_an_english_question_for_a_sum_asks_it_in_yuan(parse):
     assert parse("How many fixed posts must run unattended?").figure_unit != "元"
 
 
+def test_an_english_question_asks_its_figure_in_the_unit_it_names(parse):
+    """"How many kilometres" is answered by "213公里", not by the clause's other figures."""
+    assert parse("How many kilometres of rural roads will be upgraded?").figure_unit == "(?:公里|千米)"
+    assert parse("How many square kilometres are covered?").figure_unit == "(?:平方公里)"
+    assert parse("How many mu of farmland are protected?").figure_unit == "(?:亩)"
+    assert parse("How many museums are built?").figure_unit != "(?:亩)"
+
+
 def test_an_english_question_gains_the_plans_chinese_terms(parse):
     q = parse("Which department leads the gas safety rectification in Pingjiang?")
     assert q.language == "en" and q.regions == ("平江县",) and q.asked == "lead"
