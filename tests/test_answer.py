@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from rag.answer import MAX_QUESTION, Assistant
+from rag.answer.number import same_day_as
 
 
 @pytest.fixture(scope="module")
@@ -372,6 +373,21 @@ def test_an_office_inside_a_named_unit_is_not_that_unit(assistant):
     """The plans name 应急管理局 but never its 安全生产监察二科: its tasks are not the bureau's."""
     answer = assistant.ask("沅江市应急管理局安全生产监察二科在守底方案里负责哪些任务？")
     assert answer.refused and answer.route["name"] == "out_of_scope" and "安全生产监察二科" in answer.answer
+
+
+def test_a_date_written_as_the_same_day_is_the_date_before_it():
+    text = "3月2日，县长主持召开调度会。会议强调要压实责任。当天，县政府办印发《方案》。3月9日，开展督查。"
+    assert same_day_as(text, "当天，县政府办印发《方案》。") == ("当天", "3月2日，县长主持召开调度会。", "3月2日")
+    assert same_day_as(text, "3月9日，开展督查。") is None  # dated itself
+    assert same_day_as("同日，印发方案。", "同日，印发方案。") is None  # no date before it
+
+
+def test_a_newsletter_step_dated_the_same_day_answers_with_that_day(assistant):
+    """"同日，市政府办印发《…总体方案》" answered "哪天印发" without a day."""
+    answer = assistant.ask("永州八大行动总体方案的印发日期是哪天？")
+    assert not answer.refused and "永政办发〔2024〕4号" in answer.answer
+    assert "“同日”即前文所记的2月5日" in answer.answer and any(c.quote.startswith("2月5日") for c in answer.citations)
+    assert_citations_resolve(assistant, answer)
 
 
 def test_a_time_question_naming_a_counted_plan_is_not_a_count(assistant):

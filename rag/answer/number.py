@@ -6,6 +6,7 @@ those sentences, never the clause's other text.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from rag.answer.base import Asked, Composed
@@ -31,11 +32,37 @@ def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Co
         c = citation(len(citations) + 1, hit, said)
         lines.append(f"{source_line(c, first=not citations, english=asked.query.language == 'en')}[{c.n}]\n\n> {said}")
         citations.append(c)
+        dated = same_day_as(hit.clause["text"], said) if kind == "time" else None
+        if dated:  # "同日，市政府办印发…": the day is the one the clause last named
+            c = citation(len(citations) + 1, hit, dated[1])
+            note = (f"(“{dated[0]}”, the same day: {dated[2]}, the date the clause gives before it)"
+                    if asked.query.language == "en" else f"（“{dated[0]}”即前文所记的{dated[2]}）")
+            lines.append(f"{note}[{c.n}]\n\n> {dated[1]}")
+            citations.append(c)
         if len(citations) == 2:
             break
     if not citations:
         return compose_general(asked, kind=kind)
     return Composed("\n\n".join(lines), citations, kind)
+
+
+SAME_DAY = re.compile(r"^(?:同日|当日|当天|同一天|同一日)")
+DATE = re.compile(r"(?:\d{4}年)?\d{1,2}月\d{1,2}日")
+
+
+def same_day_as(text: str, said: str) -> tuple[str, str, str] | None:
+    """For a quote dated "同日" (a newsletter's "同日，市政府办印发…"), the word, the sentence of
+    the clause that last names a date before it, and that date; None for any other quote."""
+    word = SAME_DAY.match(to_simplified(said))
+    at = text.find(said)
+    if not word or at < 0:
+        return None
+    dates = list(DATE.finditer(text, 0, at))
+    if not dates:
+        return None
+    start = max(text.rfind(mark, 0, dates[-1].start()) for mark in "。；;\n") + 1
+    end = min((e for mark in "。；;\n" if (e := text.find(mark, dates[-1].end(), at)) >= 0), default=at - 1) + 1
+    return word.group(), text[start:end].strip(), dates[-1].group()
 
 
 def by_stating(asked: Asked) -> list[Hit]:
