@@ -87,6 +87,15 @@ class Gazetteer:
                 text = text.replace(written, filler)
         return text
 
+    def without_regions(self, text: str) -> str:
+        """`text` without the names of the corpus's regions (永州市, 永州), but for those inside a
+        reported place's name (永州经开区): a region selects the clauses searched, and its name
+        in a county row's heading (永州经开区) is no sign the row is about the region."""
+        names = sorted({n for r in self.regions for n in (r, short_form(r))}, key=len, reverse=True)
+        keep = [m.span() for m in re.finditer(self.reported_pattern, text) if m.group() not in names] if self.reported else []
+        return re.sub("|".join(map(re.escape, names)),
+                      lambda m: m.group() if any(s <= m.start() < e for s, e in keep) else " ", text)
+
     def place_in_pinyin(self, word: str) -> str | None:
         """The Chinese name of a place written in pinyin (Daoxian → 道县, Changsha → 长沙), if it is one."""
         word = word.lower()

@@ -38,6 +38,18 @@ def test_region_named_in_the_question_filters(retriever):
     assert {h.clause["region"] for h in retriever.search("宁远县专班办公室有几个人", k=8)} == {"永州市"}
 
 
+def test_the_region_named_selects_clauses_and_does_not_rank_them_by_its_name(retriever):
+    """永州 is in the heading of the 永州经开区 row, and 平江 in units such as 市生态环境局平江分局:
+    the name matched those clauses, not the question's topic."""
+    for named, region in (("永州市安全守底行动工作专班是哪天组建的", "永州市"), ("平江骑摩托戴头盔的比例定了多少", "平江县")):
+        bare = named.replace(region, "").replace(region[:2], "")
+        with_name = {h.clause["path"]: h.lexical_rank for h in retriever.search(named, k=8)}
+        without = {h.clause["path"]: h.lexical_rank for h in retriever.search(bare, k=8, region=region)}
+        shared = with_name.keys() & without.keys()
+        assert len(shared) >= 4 and all(with_name[p] == without[p] for p in shared), named
+    assert retriever.store.gazetteer.without_regions("永州市和永州经开区的专班").split() == ["和永州经开区的专班"]
+
+
 def test_explicit_filters(retriever):
     hits = retriever.search("受污染耕地安全利用率", k=8, region="平江县")
     assert hits and {h.clause["region"] for h in hits} == {"平江县"}
