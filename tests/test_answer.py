@@ -375,6 +375,15 @@ def test_an_office_inside_a_named_unit_is_not_that_unit(assistant):
     assert answer.refused and answer.route["name"] == "out_of_scope" and "安全生产监察二科" in answer.answer
 
 
+def test_a_figure_is_cited_with_the_units_of_the_part_of_the_clause_that_states_it(assistant):
+    """附件7 二、(一)13 gives its roads to 交通运输局 and its power grid to 供电公司: the road
+    figure's answer named all four leads of the clause."""
+    answer = assistant.ask("平江今年要完成多少公里农村公路提质改造？")
+    assert "213公里" in answer.answer and "（牵头单位：交通运输局）" in answer.answer
+    assert answer.citations[0].lead_units == ["交通运输局"] and "供电公司" not in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
 def test_a_date_written_as_the_same_day_is_the_date_before_it():
     text = "3月2日，县长主持召开调度会。会议强调要压实责任。当天，县政府办印发《方案》。3月9日，开展督查。"
     assert same_day_as(text, "当天，县政府办印发《方案》。") == ("当天", "3月2日，县长主持召开调度会。", "3月2日")

@@ -17,6 +17,7 @@ from rag.answer.stating import probabilities
 from rag.answer.types import Citation
 from rag.clean import to_simplified
 from rag.retrieve import Hit
+from rag.units import Responsibility, find_responsibilities
 
 
 def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Composed:
@@ -30,6 +31,10 @@ def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Co
         if not states(said) or (citations and relevance < 0.5):
             continue
         c = citation(len(citations) + 1, hit, said)
+        governed = governing(hit.clause["text"], said)
+        if governed:
+            c.lead_units, c.cooperating_units, c.responsible_units = (
+                governed.lead_units, governed.cooperating_units, governed.responsible_units)
         lines.append(f"{source_line(c, first=not citations, english=asked.query.language == 'en')}[{c.n}]\n\n> {said}")
         citations.append(c)
         dated = same_day_as(hit.clause["text"], said) if kind == "time" else None
@@ -44,6 +49,20 @@ def compose_stated(asked: Asked, states: Callable[[str], bool], kind: str) -> Co
     if not citations:
         return compose_general(asked, kind=kind)
     return Composed("\n\n".join(lines), citations, kind)
+
+
+def governing(text: str, said: str) -> Responsibility | None:
+    """The parenthetical whose units the quoted sentences stand under, in a clause that gives its
+    parts to different units ("…提质改造213公里；…41公里（交通运输局牵头）。推进农村电网…（供电公司
+    牵头）"): each governs the text since the one before. None when the clause has one, or the
+    quote spans two, or stands after the last."""
+    found = [r for r in find_responsibilities(text) if r.lead_units or r.cooperating_units or r.responsible_units]
+    at = text.find(said)
+    if len(found) < 2 or at < 0:
+        return None
+    segment = lambda p: next((i for i, r in enumerate(found) if r.end > p), None)  # noqa: E731
+    first, last = segment(at), segment(at + len(said) - 1)
+    return found[first] if first is not None and first == last else None
 
 
 SAME_DAY = re.compile(r"^(?:同日|当日|当天|同一天|同一日)")
