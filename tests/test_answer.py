@@ -1,6 +1,7 @@
 """Grounded answers on the real corpus, through the public API and the CLI."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -49,6 +50,12 @@ def test_comparison_table(assistant):
     assert "91%" in row and "92%" in row and "[1]" in row and "[2]" in row
     assert {c.doc_id for c in answer.citations} == {"pj-shoudi", "yj-shoudi"}
     assert_citations_resolve(assistant, answer)
+
+
+def test_an_english_comparison_quoting_a_chinese_term_is_labelled_in_chinese_terms(assistant):
+    answer = assistant.ask("How do Pingjiang and Yuanjiang word the '利剑' action?")
+    aspect = answer.answer.splitlines()[2].split("|")[1]
+    assert "利剑" in aspect and not re.search(r"[A-Za-z]", aspect), aspect  # was "Howdo…'利剑"
 
 
 def test_two_documents_of_one_region_compared(assistant):

@@ -72,8 +72,11 @@ def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = N
         c = citation(len(citations) + 1, best, said)
         citations.append(c)
         cells.append(f"《{c.title}》{c.path}：{said}{c.units_note()} [{c.n}]")
-    aspect = (ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] if CJK.search(topic)
-              else "、".join(asked.lexicon.chinese_terms(query.text)[:4])) or "相关规定"
+    # An English question quoting a Chinese term ("the '利剑' action") is labelled by its terms:
+    # stripping its spaces gave "Whatdoesthecontinuing'利剑".
+    aspect = (ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] if CJK.search(topic) and query.language == "zh"
+              else "、".join([*dict.fromkeys(re.findall(r"[\u4e00-\u9fff]+", topic) + asked.lexicon.chinese_terms(query.text))][:4])
+              ) or "相关规定"
     table = ["| 方面 | " + " | ".join(sides) + " |", "|---" * (len(sides) + 1) + "|",
              f"| {aspect} | " + " | ".join(cell.replace("|", "｜").replace("\n", " ") for cell in cells) + " |"]
     sources = [f"[{c.n}] {c.label()}" for c in citations]
