@@ -37,7 +37,7 @@ class Chat:
 
     def conversation(self) -> Conversation:
         """A new, empty conversation over this assistant's corpus (one per session)."""
-        return Conversation(self.assistant.parse, self.assistant.store.gazetteer)
+        return Conversation(self.assistant.parse, self.assistant.store.gazetteer, self.assistant.store.corpus_text)
 
     def stream_turn(self, conversation: Conversation, message: str, region: str | None = None,
                     doc_id: str | None = None, k: int = 5) -> Iterator[Answer]:

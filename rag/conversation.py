@@ -25,6 +25,7 @@ from rag.query import Query
 FILLER_TOKEN = re.compile(r"^(?:第.*|.*[项条个]|完成|一年|时间|about|what|and|how|两地|两个|一下|比较|对比|比一比|"
                           r"[a-z]+jiang|[a-z]+zhou)$", re.IGNORECASE)
 THEN = re.compile(r"^\s*(?:那么?|那个|还有|再问|另外|然后|and|what about|how about)", re.IGNORECASE)
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 ENDS_NE = re.compile(r"呢\s*[？?。]?\s*$")
 WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\b", re.IGNORECASE)
 COMPARE = re.compile(r"比一下|比一比|比较一下|对比一下|对比|比较|compare", re.IGNORECASE)
@@ -107,9 +108,10 @@ def joined(phrase: str) -> str:
 class Conversation:
     """One session's turns and the rules that resolve a follow-up against them."""
 
-    def __init__(self, parse: Callable[[str], Query], gazetteer: Gazetteer) -> None:
+    def __init__(self, parse: Callable[[str], Query], gazetteer: Gazetteer, corpus_text: str = "") -> None:
         self.parse = parse
         self.gazetteer = gazetteer
+        self.corpus_text = corpus_text  # simplified: which of a topic's words a new word can stand in for
         self.turns: list[Turn] = []
 
     def reset(self) -> None:
@@ -194,6 +196,8 @@ class Conversation:
         if not own and regions and set(regions) != set(last.query.regions):
             return Resolution(self.swap_regions(PUNCTUATION.sub("", base), last.query.regions, regions) + "？", True, "region")
         topic, attribute = self.topic_of(base)
+        if len(own) == 1 and (swapped := self.stand_in(base, own[0])):  # 城市低保标准… 农村的呢
+            return Resolution(swapped + "？", True, "topic")
         if own:  # 那燃气整治呢: a new topic, with the previous scope and attribute
             new_topic = PUNCTUATION.sub("", ENDS_NE.sub("", LEADING.sub("", simplified)))
             if not query.regions and last.query.regions:
@@ -205,6 +209,19 @@ class Conversation:
         if regions:
             topic = self.swap_regions(topic, last.query.regions, regions)
         return Resolution(f"{topic}{joined(phrase)}？", True, "attribute")
+
+    def stand_in(self, base: str, word: str) -> str | None:
+        """The last question with one of its words replaced by `word`, where the plans write
+        `word` before what followed that word ("城市低保标准要提高到多少" + "农村的呢": the plans
+        write 农村低保), or None. Asked of "农村的" alone, the topic was lost ("农村的的多少")."""
+        text = PUNCTUATION.sub("", to_simplified(base))
+        for token in self.own_tokens(self.parse(text)):
+            at = text.find(token)
+            after = text[at + len(token):at + len(token) + 2]
+            if token != word and word not in text and len(after) == 2 and CJK_RUN.fullmatch(after) \
+                    and word + after in self.corpus_text and token + after in self.corpus_text:
+                return text[:at] + word + text[at + len(token):]
+        return None
 
     def compare(self, named: list[str]) -> Resolution:
         """两地比一下: the regions named, else those of the last two single-region turns, on the last topic."""

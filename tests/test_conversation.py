@@ -22,7 +22,7 @@ def corpus(parsed_corpus):
 def conversation(corpus):
     store, lexicon = corpus
     parse = lambda text: parse_query(text, store.plans, store.unit_names, store.gazetteer, lexicon.content_tokens)
-    return Conversation(parse, store.gazetteer)
+    return Conversation(parse, store.gazetteer, store.corpus_text)
 
 
 def citation(lead=(), cooperating=(), title="条款") -> Citation:
@@ -64,6 +64,16 @@ def test_attribute_switch_on_the_same_topic(conversation):
     assert conversation.resolve("什么时候完成？").question == "平江县燃气安全专项整治什么时候完成？"
     resolved = conversation.resolve("这是到哪一年的目标？")
     assert resolved.question.startswith("平江县燃气安全专项整治") and "哪一年" in resolved.question
+
+
+def test_a_word_that_stands_in_for_one_of_the_topics(conversation):
+    """"农村的呢" after 城市低保标准: the plans write 农村低保 as they write 城市低保."""
+    turn(conversation, "平江县打好重点民生保障仗工作方案里，城市低保标准要提高到多少？")
+    assert turn(conversation, "农村的呢？") == "平江县打好重点民生保障仗工作方案里，农村低保标准要提高到多少？"
+    turn(conversation, "平江县燃气安全专项整治由谁牵头？")
+    assert turn(conversation, "那消防呢？") == "平江县消防安全专项整治由谁牵头？"  # the plans write 消防安全 too
+    turn(conversation, "平江县燃气安全专项整治由谁牵头？")
+    assert turn(conversation, "那沅江呢？") == "沅江市燃气安全专项整治由谁牵头？"  # a region, not a word, stands in
 
 
 def test_compare_the_last_two_single_region_turns(conversation):
