@@ -327,6 +327,13 @@ def test_a_units_tasks_are_read_from_each_parenthetical_that_assigns_them(assist
     assert_citations_resolve(assistant, answer)
 
 
+def test_when_a_units_meeting_was_held_is_a_time_not_its_tasks(assistant):
+    """"市安委会…是哪天开的" names a unit and 哪: it was answered "没有把安委会列为…单位的条款"."""
+    answer = assistant.ask("永州市安委会第一次全会是哪天开的？")
+    assert answer.route["name"] == "time" and "2月29日" in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
 def test_a_units_tasks_in_both_roles_the_question_names(assistant):
     """"牵头和配合的各是哪些" asks for both roles; the lead alone left out two of three tasks."""
     answer = assistant.ask("教育局在平江翻身仗方案里牵头和配合的各是哪些？")

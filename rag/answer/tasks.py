@@ -23,10 +23,11 @@ ALL_ROLES = ("lead_units", "cooperating_units", "responsible_units")
 
 
 def asks_unit_tasks(asked: Asked) -> bool:
-    """A listing question that names a unit of the corpus and does not ask which units."""
+    """A listing question that names a unit of the corpus and does not ask which units, nor when
+    ("市安委会第一次全会是在哪天" names a unit, and its 哪 asks a day)."""
     query = asked.query
-    return bool(asked.hits and not query.asks_for_units and (query.listing or "哪" in query.simplified or query.asks_tasks)
-                and query.named_units)
+    return bool(asked.hits and not query.asks_for_units and not query.asks_time
+                and (query.listing or "哪" in query.simplified or query.asks_tasks) and query.named_units)
 
 
 def scope_clauses(asked: Asked) -> tuple[list[dict], dict | None]:
