@@ -334,6 +334,13 @@ def test_when_a_units_meeting_was_held_is_a_time_not_its_tasks(assistant):
     assert_citations_resolve(assistant, answer)
 
 
+def test_how_many_items_a_unit_leads_is_its_task_list_not_the_plans_parts(assistant):
+    """"哪几项" counts items, so it was first read as the plan's parts, then answered from one clause."""
+    answer = assistant.ask("平江翻身仗方案里，县安委办牵头的有哪几项？")
+    assert answer.route["name"] == "unit_tasks" and "列县安委办为牵头单位的共 3 项" in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
 def test_a_units_tasks_in_both_roles_the_question_names(assistant):
     """"牵头和配合的各是哪些" asks for both roles; the lead alone left out two of three tasks."""
     answer = assistant.ask("教育局在平江翻身仗方案里牵头和配合的各是哪些？")

@@ -66,6 +66,12 @@ class Router:
             why = f"问的文件不是语料中的方案，按 {kind} 作答"
         if kind == "metadata" and hits:
             return Route("metadata", "问文号或印发日期，且点名了语料中的方案"), compose_metadata(asked), hits
+        if kind == "structure":
+            listed = compose_structure(asked)
+            if listed is not None:
+                return Route("structure", why), listed, hits
+            # "县安委办牵头的是哪几项": what a clause (or a unit's clauses) say, not the plan's parts.
+            kind, why = "general", "问题数的是条款里写的内容，不是方案的组成部分"
         if kind not in LISTED_KINDS and hits:
             across = compose_across(asked)
             if across is not None:
@@ -76,11 +82,6 @@ class Router:
             reason = unanswered(asked)
             if reason:
                 return Route("unanswered", "检索到的条款不能回答"), Refusal(reason), hits
-        if kind == "structure":
-            listed = compose_structure(asked)
-            if listed is not None:
-                return Route("structure", why), listed, hits
-            why = "问题数的是条款里写的内容，不是方案的组成部分"
         if kind == "lead" or query.unit_count_role is not None:
             counted = "，并数单位" if query.unit_count_role is not None else ""
             return Route("lead", f"问题问牵头、配合或负责单位{counted}"), compose_lead(asked), hits
