@@ -15,6 +15,7 @@ from rag.clean import longest_common_substring, to_simplified
 from rag.gazetteer import Gazetteer, places_named, short_form
 from rag.parse import chinese_number
 from rag.units import ALIASES as UNIT_ALIASES
+from rag.units import shortened_names
 
 # A document's parts asked for in English: "sections" must be what the question asks for ("what
 # sections does … contain"), for a plan's "assessment sections" (断面) are places on a river.
@@ -353,7 +354,8 @@ def parse_query(text: str, plans: Sequence[tuple[str, str, str, str]], unit_name
     figure_unit, unit_words = asked_unit(asking[0]) if lone else (None, set())
     if lone and figure_unit is None and measure:  # "一共培训了多少人": the one figure asked counts people
         figure_unit = COUNTED_IN.get(measure["unit"], measure["unit"])
-    aliased = simplified + " " + " ".join(short for written, short in UNIT_ALIASES.items() if written in simplified)
+    aliased = " ".join([simplified, *(short for written, short in UNIT_ALIASES.items() if written in simplified),
+                        *shortened_names(simplified, unit_names)])
     return Query(
         text=text, simplified=simplified, language=language_of(text),
         asked=intent(text), asked_besides_metadata=intent(METADATA.sub("", text)),

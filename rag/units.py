@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -315,6 +316,29 @@ ALIASES = {
     "机关事务服务中心": "机关事务中心",
     "退役军人局": "退役军人事务局",
 }
+
+
+def shortened_names(text: str, names: Iterable[str]) -> list[str]:
+    """The unit names a (simplified) text writes shortened by leaving characters out, in order,
+    first and last kept (应急局 → 应急管理局, 退役军人局 → 退役军人事务局): the way officials
+    shorten a name, which no alias list can hold for the next county's units. A short form two
+    names share stands for neither."""
+    meant: dict[str, set[str]] = {}
+    for name in names:
+        if len(name) < 4:
+            continue
+        for i in (m.start() for m in re.finditer(re.escape(name[0]), text)):
+            for j in range(i + 3, min(len(text), i + len(name) - 1) + 1):
+                word = text[i:j]
+                if word[-1] == name[-1] and re.fullmatch(r"[\u4e00-\u9fff]+", word) and is_subsequence(word, name):
+                    meant.setdefault(word, set()).add(name)
+    names = set(names)
+    return list(dict.fromkeys(next(iter(found)) for word, found in meant.items() if len(found) == 1 and word not in names))
+
+
+def is_subsequence(short: str, name: str) -> bool:
+    rest = iter(name)
+    return all(ch in rest for ch in short)
 
 
 def normalize_unit(name: str) -> str:

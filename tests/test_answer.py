@@ -341,6 +341,13 @@ def test_how_many_items_a_unit_leads_is_its_task_list_not_the_plans_parts(assist
     assert_citations_resolve(assistant, answer)
 
 
+def test_a_units_tasks_asked_by_its_short_name(assistant):
+    """"应急局" is how officials say 应急管理局: the question was answered from one clause."""
+    answer = assistant.ask("平江县应急局牵头哪些工作？")
+    assert answer.route["name"] == "unit_tasks" and "列应急管理局为牵头单位的共" in answer.answer
+    assert_citations_resolve(assistant, answer)
+
+
 def test_a_units_tasks_in_both_roles_the_question_names(assistant):
     """"牵头和配合的各是哪些" asks for both roles; the lead alone left out two of three tasks."""
     answer = assistant.ask("教育局在平江翻身仗方案里牵头和配合的各是哪些？")

@@ -1,4 +1,4 @@
-from rag.units import find_responsibilities, normalize_unit, parse_parenthetical
+from rag.units import find_responsibilities, normalize_unit, parse_parenthetical, shortened_names
 
 
 def test_lead_and_cooperating():
@@ -182,3 +182,12 @@ def test_a_bare_role_word_is_no_unit():
     assert parse_parenthetical("各牵头单位负责") is None
     assert parse_parenthetical("全市牵头") is None
     assert roles(parse_parenthetical("各市、县人民政府负责")) == ([], [], ["各市", "县人民政府"], "")
+
+
+def test_a_unit_name_written_shortened_is_the_unit():
+    names = ["应急管理局", "退役军人事务局", "交通运输局", "公安局", "自然资源局", "资源规划局"]
+    assert shortened_names("平江县应急局牵头哪些工作", names) == ["应急管理局"]
+    assert shortened_names("退役军人局和交通局", names) == ["退役军人事务局", "交通运输局"]
+    assert shortened_names("公安局牵头什么", names) == []  # written whole
+    assert shortened_names("应急局负责什么", ["应急管理局", "应急救援局"]) == []  # either: neither
+
