@@ -190,4 +190,6 @@ def test_a_unit_name_written_shortened_is_the_unit():
     assert shortened_names("退役军人局和交通局", names) == ["退役军人事务局", "交通运输局"]
     assert shortened_names("公安局牵头什么", names) == []  # written whole
     assert shortened_names("应急局负责什么", ["应急管理局", "应急救援局"]) == []  # either: neither
+    assert shortened_names("沅江的公安部门牵头什么", names) == ["公安局"]  # its field and 部门
+    assert shortened_names("相关部门负责", ["相关职能部门"]) == []  # a collective, no office
 
