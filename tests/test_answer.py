@@ -341,6 +341,15 @@ def test_how_many_items_a_unit_leads_is_its_task_list_not_the_plans_parts(assist
     assert_citations_resolve(assistant, answer)
 
 
+def test_things_listed_by_the_word_a_sections_items_share(assistant):
+    """"有哪些专项整治" / "几个专项整治": 14 of 二、(二)'s 15 items are named 专项整治; the question
+    was answered from one clause, or refused for stating no count."""
+    for question in ("平江翻身仗有哪些专项整治？", "平江翻身仗一共有几个专项整治？"):
+        answer = assistant.ask(question)
+        assert answer.route["name"] == "structure" and "「深化专项整治」共 15 项" in answer.answer, question
+        assert_citations_resolve(assistant, answer)
+
+
 def test_a_units_tasks_asked_by_its_short_name(assistant):
     """"应急局" is how officials say 应急管理局: the question was answered from one clause."""
     answer = assistant.ask("平江县应急局牵头哪些工作？")

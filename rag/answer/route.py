@@ -18,7 +18,7 @@ from rag.answer.metadata import compose_metadata
 from rag.answer.number import compose_number, compose_time
 from rag.answer.refuse import unanswered
 from rag.answer.scope import out_of_scope
-from rag.answer.structure import compose_structure, counts_a_section
+from rag.answer.structure import compose_structure, counts_a_section, names_a_sections_items
 from rag.answer.tasks import asks_unit_tasks, compose_unit_tasks
 from rag.answer.types import Route
 from rag.lexicon import Lexicon
@@ -57,8 +57,11 @@ class Router:
                 return Route("compare", why), compose_compare(asked, sides, plans), hits
             return Route("compare", f"问题同时点名了{'、'.join(sides)}"), compose_compare(asked, sides), hits
         why = f"问题问的是 {kind}"
+        asked_kind = kind
         if kind == "general" and not query.asks_time and counts_a_section(asked):  # 哪一年 asks a time, not a count
             kind, why = "structure", f"问题数的是某一部分的 {query.counted[0]} 项"
+        elif kind in ("general", "number") and not query.asks_time and names_a_sections_items(asked):
+            kind, why = "structure", "问题列举或清点某一部分各项共有的名称"
         if kind == "metadata" and query.listing:
             kind, why = "general", "问“哪些”文件印发：是跨条目的问题，不是问文号"
         if kind == "metadata" and (not query.plan or query.places):  # 零陵区的方案: only its row reports on it
@@ -71,7 +74,7 @@ class Router:
             if listed is not None:
                 return Route("structure", why), listed, hits
             # "县安委办牵头的是哪几项": what a clause (or a unit's clauses) say, not the plan's parts.
-            kind, why = "general", "问题数的是条款里写的内容，不是方案的组成部分"
+            kind, why = ("general" if asked_kind == "structure" else asked_kind), "问题数的是条款里写的内容，不是方案的组成部分"
         if kind not in LISTED_KINDS and hits:
             across = compose_across(asked)
             if across is not None:

@@ -11,11 +11,12 @@ from rag.answer.base import Asked, Composed
 from rag.answer.quote import citation, item_name, section_name
 from rag.answer.types import Citation
 from rag.clean import longest_common_substring, to_simplified
-from rag.query import CJK
+from rag.query import CJK, COUNT_ASKED
 from rag.retrieve import Hit
 
 TOP_LEVEL = re.compile(r"[一二三四五六七八九十]+、")
 COLUMN = re.compile(r"【[^】]+】")
+ITEMS_NAMED = 2 / 3  # the share of a section's items whose names hold the word the question lists by
 
 
 def asked_section(asked: Asked, doc_id: str, annex: str = "") -> dict | None:
@@ -60,6 +61,23 @@ def asked_section(asked: Asked, doc_id: str, annex: str = "") -> dict | None:
         if share >= 0.5:
             fits.append((-share, nearness(section), section["path"], section))
     return min(fits, key=lambda f: f[:3])[3] if fits else None
+
+
+def names_a_sections_items(asked: Asked) -> bool:
+    """"翻身仗有哪些专项整治", "一共有几个专项整治": the question lists, or counts, things by the
+    word most items of a section found are named with (专项整治: 14 of the 15 items of 二、(二))."""
+    query = asked.query
+    if not (query.listing or COUNT_ASKED.search(query.simplified)) or query.named_units or not asked.hits:
+        return False
+    text = asked.store.gazetteer.without_places(query.simplified, " ")
+    words = {run[i:j] for run in re.findall(r"[\u4e00-\u9fff]{3,}", text)
+             for i in range(len(run)) for j in range(i + 3, len(run) + 1)}
+    for hit in asked.hits[:3]:
+        section = asked.store.parent_section(hit.clause)
+        titles = [to_simplified(item["title"]) for item in asked.store.items(section)] if section else []
+        if len(titles) >= 3 and any(sum(w in t for t in titles) >= ITEMS_NAMED * len(titles) for w in words):
+            return True
+    return False
 
 
 def counts_a_section(asked: Asked) -> bool:
