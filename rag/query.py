@@ -23,7 +23,7 @@ ENGLISH_PARTS = r"\b(?:what|which|how many)\s+(?:\w+\s+)?(?:sections|parts)\b|\b
 INTENTS = (
     ("metadata", re.compile(r"文号|文號|印发|印發|发布|發布|编发|編發|期号|期號|哪天出|document number|issued|issue date",
                             re.IGNORECASE)),
-    ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个方面|幾個方面|哪几个方面|哪幾個方面|哪几方面|哪幾方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
+    ("structure", re.compile(r"组成|組成|哪几个部分|哪幾個部分|几个部分|幾個部分|多少个部分|多少個部分|哪些部分|几个方面|幾個方面|哪几个方面|哪幾個方面|哪几方面|哪幾方面|几大块|幾大塊|哪几块|章节|章節|栏目|欄目|"
                              r"哪几条|哪幾條|几条|幾條|多少条|多少條|下面有哪些|下面列|"
                              r"多少项|多少項|几项|幾項|哪几项|哪幾項|有哪些附件|哪些附件|" + ENGLISH_PARTS + "|how many items",
                              re.IGNORECASE)),

@@ -129,6 +129,7 @@ def test_plans_named_by_part_of_their_title(corpus, parse):
 def test_intent_words():
     assert intent("平江县打好发展“六仗”总体方案的文号是什么？") == "metadata"
     assert intent("由哪几个部分组成？") == "structure"
+    assert intent("沅江安全守底方案有几个部分？") == "structure"  # was a count of 个, refused
     assert intent("目标是多少？") == "number"
     assert intent("讲了什么？") == "general"
 
