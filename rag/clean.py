@@ -143,6 +143,15 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def is_subsequence(short: str, text: str) -> bool:
+    """Whether the characters of `short` stand in `text` in order (应急局 in 应急管理局)."""
+    rest = iter(text)
+    return all(ch in rest for ch in short)
+
+
 def longest_common_substring(a: str, b: str) -> int:
     """Length of the longest run of characters shared by `a` and `b` (short strings only)."""
     best = 0

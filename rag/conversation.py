@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.clean import to_simplified
+from rag.clean import CJK_RUN, to_simplified
 from rag.gazetteer import Gazetteer
 from rag.parse import chinese_number
 from rag.query import Query
@@ -25,7 +25,6 @@ from rag.query import Query
 FILLER_TOKEN = re.compile(r"^(?:第.*|.*[项条个]|完成|一年|时间|about|what|and|how|两地|两个|一下|比较|对比|比一比|"
                           r"[a-z]+jiang|[a-z]+zhou)$", re.IGNORECASE)
 THEN = re.compile(r"^\s*(?:那么?|那个|还有|再问|另外|然后|and|what about|how about)", re.IGNORECASE)
-CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 ENDS_NE = re.compile(r"呢\s*[？?。]?\s*$")
 WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\b", re.IGNORECASE)
 COMPARE = re.compile(r"比一下|比一比|比较一下|对比一下|对比|比较|compare", re.IGNORECASE)
@@ -196,7 +195,7 @@ class Conversation:
         if not own and regions and set(regions) != set(last.query.regions):
             return Resolution(self.swap_regions(PUNCTUATION.sub("", base), last.query.regions, regions) + "？", True, "region")
         topic, attribute = self.topic_of(base)
-        if len(own) == 1 and (swapped := self.stand_in(base, own[0])):  # 城市低保标准… 农村的呢
+        if len(own) == 1 and (swapped := self.stand_in(last, own[0])):  # 城市低保标准… 农村的呢
             return Resolution(swapped + "？", True, "topic")
         if own:  # 那燃气整治呢: a new topic, with the previous scope and attribute
             new_topic = PUNCTUATION.sub("", ENDS_NE.sub("", LEADING.sub("", simplified)))
@@ -210,12 +209,12 @@ class Conversation:
             topic = self.swap_regions(topic, last.query.regions, regions)
         return Resolution(f"{topic}{joined(phrase)}？", True, "attribute")
 
-    def stand_in(self, base: str, word: str) -> str | None:
+    def stand_in(self, last: Turn, word: str) -> str | None:
         """The last question with one of its words replaced by `word`, where the plans write
         `word` before what followed that word ("城市低保标准要提高到多少" + "农村的呢": the plans
         write 农村低保), or None. Asked of "农村的" alone, the topic was lost ("农村的的多少")."""
-        text = PUNCTUATION.sub("", to_simplified(base))
-        for token in self.own_tokens(self.parse(text)):
+        text = PUNCTUATION.sub("", to_simplified(last.resolved))
+        for token in self.own_tokens(last.query):
             at = text.find(token)
             after = text[at + len(token):at + len(token) + 2]
             if token != word and word not in text and len(after) == 2 and CJK_RUN.fullmatch(after) \

@@ -10,7 +10,7 @@ import math
 import re
 from functools import cached_property
 
-from rag.clean import to_simplified
+from rag.clean import is_subsequence, to_simplified
 from rag.gazetteer import Gazetteer
 from rag.bilingual import dictionary, english_terms
 from rag.glossary import chinese_terms
@@ -99,8 +99,7 @@ class Lexicon:
         found: list[str] = []
         for i, ch in enumerate(word):
             for w in self._words_by_first.get(ch, ()):
-                rest = iter(word[i + 1:])
-                if w not in word and all(c in rest for c in w[1:]):
+                if w not in word and is_subsequence(w[1:], word[i + 1:]):
                     found.append(w)
         return max(found, key=len) if found else None
 

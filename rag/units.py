@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.clean import CLOSE_BRACKETS, OPEN_BRACKETS, to_simplified
+from rag.clean import CJK_RUN, CLOSE_BRACKETS, OPEN_BRACKETS, is_subsequence, to_simplified
 from rag.gazetteer import strip_division
 
 LEAD = r"(?:分别|分別|依[职職][责責])?[牵牽][头頭]"
@@ -318,35 +318,28 @@ ALIASES = {
 }
 
 
-def shortened_names(text: str, names: Iterable[str]) -> list[str]:
+# An office's name (应急管理局, 县委网信办, 融媒体中心, 消防大队), not a collective (相关职能部门).
+OFFICE_ENDINGS = ("局", "办", "委", "中心", "大队", "中队", "支队", "站", "院")
+
+
+def shortened_names(text: str, names: Sequence[str]) -> list[str]:
     """The unit names a (simplified) text writes shortened by leaving characters out, in order,
     first and last kept (应急局 → 应急管理局, 退役军人局 → 退役军人事务局), or by its field and
     部门 (公安部门 → 公安局): the way officials shorten a name, which no alias list can hold for
     the next county's units. A short form two names share stands for neither."""
     meant: dict[str, set[str]] = {}
-    for name in names:
-        if len(name) < 3:
-            continue
+    for name in (n for n in names if len(n) >= 3 and n.endswith(OFFICE_ENDINGS)):
         for i in (m.start() for m in re.finditer(re.escape(name[0]), text)):
             for j in range(i + 3, min(len(text), i + len(name) + 1) + 1):
                 word = text[i:j]
-                if not re.fullmatch(r"[\u4e00-\u9fff]+", word):
+                if not CJK_RUN.fullmatch(word):
                     break
                 shortened = word[-1] == name[-1] and len(word) < len(name) and is_subsequence(word, name)
                 field_of = word.endswith("部门") and len(word) >= 4 and is_subsequence(word[:-2], name[:-1])
-                if (shortened or field_of) and name.endswith(OFFICE_ENDINGS):
+                if shortened or field_of:
                     meant.setdefault(word, set()).add(name)
-    names = set(names)
-    return list(dict.fromkeys(next(iter(found)) for word, found in meant.items() if len(found) == 1 and word not in names))
-
-
-# An office's name (应急管理局, 县委网信办, 融媒体中心, 消防大队), not a collective (相关职能部门).
-OFFICE_ENDINGS = ("局", "办", "委", "中心", "大队", "中队", "支队", "站", "院")
-
-
-def is_subsequence(short: str, name: str) -> bool:
-    rest = iter(name)
-    return all(ch in rest for ch in short)
+    known = set(names)
+    return list(dict.fromkeys(next(iter(found)) for word, found in meant.items() if len(found) == 1 and word not in known))
 
 
 def normalize_unit(name: str) -> str:

@@ -327,17 +327,17 @@ def test_a_units_tasks_are_read_from_each_parenthetical_that_assigns_them(assist
     assert_citations_resolve(assistant, answer)
 
 
-def test_when_a_units_meeting_was_held_is_a_time_not_its_tasks(assistant):
-    """"市安委会…是哪天开的" names a unit and 哪: it was answered "没有把安委会列为…单位的条款"."""
-    answer = assistant.ask("永州市安委会第一次全会是哪天开的？")
-    assert answer.route["name"] == "time" and "2月29日" in answer.answer
-    assert_citations_resolve(assistant, answer)
-
-
-def test_how_many_items_a_unit_leads_is_its_task_list_not_the_plans_parts(assistant):
-    """"哪几项" counts items, so it was first read as the plan's parts, then answered from one clause."""
-    answer = assistant.ask("平江翻身仗方案里，县安委办牵头的有哪几项？")
-    assert answer.route["name"] == "unit_tasks" and "列县安委办为牵头单位的共 3 项" in answer.answer
+@pytest.mark.parametrize("question, route, says", [
+    # names a unit and 哪, and was refused with "没有把安委会列为…单位的条款"
+    ("永州市安委会第一次全会是哪天开的？", "time", "2月29日"),
+    # 哪几项 counts items: read as the plan's parts, then answered from one clause
+    ("平江翻身仗方案里，县安委办牵头的有哪几项？", "unit_tasks", "列县安委办为牵头单位的共 3 项"),
+    # 应急局 is how officials say 应急管理局: answered from one clause
+    ("平江县应急局牵头哪些工作？", "unit_tasks", "列应急管理局为牵头单位的共"),
+], ids=["a-units-meeting-day-is-a-time", "how-many-items-a-unit-leads", "a-unit-by-its-short-name"])
+def test_the_answerer_is_the_one_the_question_asks_for(assistant, question, route, says):
+    answer = assistant.ask(question)
+    assert answer.route["name"] == route and says in answer.answer
     assert_citations_resolve(assistant, answer)
 
 
@@ -348,13 +348,6 @@ def test_things_listed_by_the_word_a_sections_items_share(assistant):
         answer = assistant.ask(question)
         assert answer.route["name"] == "structure" and "「深化专项整治」共 15 项" in answer.answer, question
         assert_citations_resolve(assistant, answer)
-
-
-def test_a_units_tasks_asked_by_its_short_name(assistant):
-    """"应急局" is how officials say 应急管理局: the question was answered from one clause."""
-    answer = assistant.ask("平江县应急局牵头哪些工作？")
-    assert answer.route["name"] == "unit_tasks" and "列应急管理局为牵头单位的共" in answer.answer
-    assert_citations_resolve(assistant, answer)
 
 
 def test_a_units_tasks_in_both_roles_the_question_names(assistant):

@@ -10,7 +10,7 @@ import re
 from rag.answer.base import Asked, Composed
 from rag.answer.quote import citation, fragment, has_figure, quote
 from rag.answer.types import Citation
-from rag.clean import longest_common_substring, to_simplified
+from rag.clean import CJK_RUN, longest_common_substring, to_simplified
 from rag.query import CJK, TITLE_MARKS, Plan
 from rag.retrieve import Hit
 
@@ -75,7 +75,7 @@ def compose_compare(asked: Asked, sides: list[str], plans: list[Plan] | None = N
     # An English question quoting a Chinese term ("the '利剑' action") is labelled by its terms:
     # stripping its spaces gave "Whatdoesthecontinuing'利剑".
     aspect = (ASPECT_NOISE.sub("", topic).lstrip("和与及")[:24] if CJK.search(topic) and query.language == "zh"
-              else "、".join([*dict.fromkeys(re.findall(r"[\u4e00-\u9fff]+", topic) + asked.lexicon.chinese_terms(query.text))][:4])
+              else "、".join([*dict.fromkeys(CJK_RUN.findall(topic) + asked.lexicon.chinese_terms(query.text))][:4])
               ) or "相关规定"
     table = ["| 方面 | " + " | ".join(sides) + " |", "|---" * (len(sides) + 1) + "|",
              f"| {aspect} | " + " | ".join(cell.replace("|", "｜").replace("\n", " ") for cell in cells) + " |"]
